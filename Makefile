@@ -1,0 +1,63 @@
+# Ho Chi Minh City digital-transformation targets: data -> models -> reports.
+# `make help` lists the targets. Everything installs itself into .venv on first use.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+KERNEL := hcmc-dx
+JOBS ?= 2
+
+.DEFAULT_GOAL := help
+
+## help: list the targets
+help:
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /' | column -t -s ':'
+
+$(STAMP): pyproject.toml scripts/setup-system.sh
+	bash scripts/setup-system.sh
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (hcmc-dx)"
+	touch $(STAMP)
+
+## setup: create .venv, install the package and its Jupyter kernel (system packages via apt if missing)
+setup: $(STAMP)
+
+## data: clean raw data into data/processed (indicators, targets, conflicts, exclusions, sources)
+data: $(STAMP)
+	$(PY) -m analysis clean
+
+## validate: check every raw file (file:row:column for each problem)
+validate: $(STAMP)
+	$(PY) -m analysis validate
+
+## assess: fit trend models and progress rules -> data/processed/forecasts.csv, assessments.csv
+assess: data
+	$(PY) -m analysis assess
+
+## report: set up, then produce every report (HTML + PDF, Vietnamese and English) under reports/
+report: $(STAMP)
+	$(PY) -m analysis run --jobs $(JOBS)
+
+## test: set up, then run the test suite
+test: $(STAMP)
+	$(PY) -m pytest
+
+## bench: forecast accuracy on M3 yearly series and batch timings (figures in the README)
+bench: $(STAMP)
+	$(PY) -m analysis benchmark --out reports/benchmark-full.json
+	$(PY) -m analysis benchmark --window 6 --out reports/benchmark-window6.json
+	$(PY) -m analysis bench-batch --out reports/bench-batch.json
+
+## lab: open JupyterLab with the package's kernel
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+## clean: remove generated data and reports (raw data is never touched)
+clean:
+	rm -rf data/processed/*.csv data/processed/*.json reports/*/ reports/*.html reports/*.json
+	find . -name __pycache__ -prune -exec rm -rf {} +
+
+.PHONY: help setup data validate assess report test bench lab clean

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# System libraries the Python packages need: Pango (WeasyPrint), fonts with Vietnamese
+# diacritics (DejaVu, Noto), poppler-utils (pdftotext/pdftoppm for PDF checks).
+# Installs only what is missing, with apt-get, when running as root; otherwise says what to install.
+set -euo pipefail
+missing=()
+ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so' || missing+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b)
+fc-list 2>/dev/null | grep -qi 'DejaVu Sans' || missing+=(fonts-dejavu-core fontconfig)
+fc-list 2>/dev/null | grep -qi 'Noto Serif' || missing+=(fonts-noto-core)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing system packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "missing system packages: ${missing[*]} (install them with apt-get as root)" >&2
+  exit 1
+fi

@@ -1,0 +1,562 @@
+"""Raw indicator rows -> tidy, validated tables (indicators, targets, conflicts, exclusions, sources).
+
+Stages, in the spirit of OWID's etl:
+
+1. :func:`read_raw_file` reads a raw CSV as text and checks its columns;
+2. :func:`parse_rows` turns each row into a record, collecting every problem with its
+   file, row and column;
+3. :func:`apply_exclusion_rules` drops rows by documented rules (curation list, truncated
+   text, a total-GRDP figure published as the digital economy);
+4. :func:`consolidate` merges the same figure reported by several outlets and resolves
+   conflicting figures by a fixed order of rules, writing every conflict down;
+5. :func:`build_targets` gives targets their own table.
+
+Everything here is pure (DataFrames in, DataFrames out) except :func:`read_raw_file`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from analysis import parsing
+from analysis.errors import ParseError, Problem, RawDataError
+
+RAW_COLUMNS = [
+    "indicator", "geography", "period", "value_as_published", "unit_as_published", "kind",
+    "methodology_or_estimator", "source_publisher", "source_title", "source_url", "published_date",
+]
+KINDS = ("actual", "estimate", "target", "projection")
+
+#: Domains of scraped copies; a figure from one of these loses to the same figure at an original outlet.
+MIRROR_DOMAINS = (
+    "rgbet01.com", "marimbapop.com", "baomoi.net.vn", "tothethao.com", "wwwiso.com", "tintuc.vdong.vn",
+    "yootek.vn", "dantrisoft.com", "quanghungmedia.com", "elmit.asia", "stockproxx.vn", "g-news247.com",
+    "lite.baomoi.com",
+)
+
+INDICATOR_COLUMNS = [
+    "indicator", "geography", "boundary", "level", "year", "period", "span_start", "span_end",
+    "value", "value_low", "value_high", "qualifier", "value_type", "unit", "kind", "estimator",
+    "source_id", "citations", "n_citations", "published_date", "conflict_id", "methodology",
+    "boundary_basis", "raw_file", "raw_row", "value_as_published", "note",
+]
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """A curated exclusion: a raw row left out by hand, with its reason."""
+
+    file: str
+    row: int
+    value: str
+    reason: str
+
+
+def read_raw_file(path: Path) -> tuple[pd.DataFrame, list[Problem]]:
+    """Read a raw CSV as text, one column per raw field, plus ``raw_file`` and ``raw_row``.
+
+    Returns
+    -------
+    (DataFrame, list of Problem)
+        The rows (all strings; empty cells are "") and the problems with the file's shape
+        (missing columns, ragged rows).  An unreadable file gives an empty frame and a problem.
+    """
+    name = path.name
+    problems: list[Problem] = []
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        return pd.DataFrame(columns=RAW_COLUMNS), [Problem(str(path), None, None, f"cannot read file: {exc}", "a UTF-8 CSV file")]
+    if header is None:
+        return pd.DataFrame(columns=RAW_COLUMNS), [Problem(name, 1, None, "file is empty", "a header row with " + ", ".join(RAW_COLUMNS))]
+    header = [h.strip() for h in header]
+    for column in RAW_COLUMNS:
+        if column not in header:
+            problems.append(Problem(name, 1, column, "missing column", "a header row with " + ", ".join(RAW_COLUMNS)))
+    records = []
+    for offset, row in enumerate(rows):
+        row_number = offset + 2
+        if len(row) != len(header):
+            problems.append(Problem(name, row_number, None, f"row has {len(row)} fields, header has {len(header)}",
+                                    f"{len(header)} comma-separated fields (quote cells that contain commas)"))
+            continue
+        record = dict(zip(header, row))
+        record["raw_file"], record["raw_row"] = name, row_number
+        records.append(record)
+    frame = pd.DataFrame(records, columns=list(dict.fromkeys(header + ["raw_file", "raw_row"])))
+    for column in RAW_COLUMNS:
+        if column not in frame:
+            frame[column] = ""
+    return frame, problems
+
+
+def load_curation(path: Path | None) -> list[Exclusion]:
+    """Read the curated exclusion list (``data/curation.yml``); a missing file means none."""
+    if path is None or not path.exists():
+        return []
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [Exclusion(e["file"], int(e["row"]), str(e["value"]), e["reason"]) for e in document.get("exclusions", [])]
+
+
+def source_id(publisher: str, title: str, url: str) -> str:
+    """Stable short id of a source (publisher, title and URL)."""
+    digest = hashlib.sha1(f"{publisher}\x1f{title}\x1f{url}".encode()).hexdigest()
+    return "S" + digest[:8]
+
+
+def is_mirror(publisher: str, url: str) -> bool:
+    """True when the row comes from a scraped copy or aggregator rather than the original outlet."""
+    text = f"{publisher} {url}".lower()
+    return "mirror" in text or "scraped" in text or any(domain in text for domain in MIRROR_DOMAINS)
+
+
+def _cell(problems: list[Problem], file: str, row: int, column: str, function, *args):
+    try:
+        return function(*args)
+    except ParseError as exc:
+        problems.append(Problem(file, row, column, exc.message, exc.expected))
+        return None
+
+
+def parse_row(raw: dict) -> tuple[dict | None, list[Problem]]:
+    """Parse one raw row into a record of canonical fields.
+
+    Returns
+    -------
+    (dict or None, list of Problem)
+        The record (None when any cell failed) and the problems, each naming its column.
+    """
+    file, row = raw["raw_file"], int(raw["raw_row"])
+    problems: list[Problem] = []
+    indicator = raw["indicator"].strip()
+    if not indicator:
+        problems.append(Problem(file, row, "indicator", "empty indicator name", "a snake_case indicator name"))
+    kind = raw["kind"].strip()
+    if kind not in KINDS:
+        problems.append(Problem(file, row, "kind", f"unknown kind '{kind}'", "one of " + ", ".join(KINDS)))
+    value_text = raw["value_as_published"]
+    unit_and_factor = _cell(problems, file, row, "unit_as_published", parsing.normalize_unit,
+                            raw["unit_as_published"], indicator, value_text)
+    convention = parsing.detect_convention(value_text, raw["unit_as_published"], raw["source_title"])
+    rank_context = bool(unit_and_factor and unit_and_factor[0] == "rank")
+    parsed = _cell(problems, file, row, "value_as_published", parsing.parse_value, value_text, convention, rank_context)
+    period = _cell(problems, file, row, "period", parsing.parse_period, raw["period"])
+    geography = _cell(problems, file, row, "geography", parsing.parse_geography, raw["geography"])
+    published = _cell(problems, file, row, "published_date", parsing.parse_published_date, raw["published_date"])
+    if problems:
+        return None, problems
+
+    unit, factor = unit_and_factor
+    if unit == "rank" and parsed.value_type not in ("rank", "top_k"):
+        parsed = parsing.ParsedValue(parsed.value, qualifier=parsed.qualifier, value_type="rank", note=parsed.note)
+    value = _scaled(parsed.value, factor)
+    low = _scaled(parsed.low, factor)
+    high = _scaled(parsed.high, factor)
+    if parsed.is_all_word and unit not in parsing.SHARE_UNITS:
+        problems.append(Problem(file, row, "value_as_published", f"'{value_text}' means 'all' but the unit is {unit}", "a share unit (percent) for words meaning all"))
+    if unit in parsing.SHARE_UNITS and max(v for v in (value, high) if v is not None) > 100:
+        problems.append(Problem(file, row, "value_as_published", f"share of {max(v for v in (value, high) if v is not None):g} is above 100", "a share between 0 and 100"))
+    if unit in parsing.SHARE_UNITS and min(v for v in (value, low) if v is not None) < 0:
+        problems.append(Problem(file, row, "value_as_published", f"share of {value:g} is below 0", "a share between 0 and 100"))
+    if unit == "index_0_1" and not 0 <= value <= 1:
+        problems.append(Problem(file, row, "value_as_published", f"index value {value:g} is outside 0-1", "an index between 0 and 1"))
+    if problems:
+        return None, problems
+
+    if geography.geography == "hcmc":
+        boundary, basis = parsing.hcmc_boundary(geography.stated_boundary, period.year, period.span_end, period.period, published)
+    else:
+        boundary, basis = geography.geography, "no boundary change recorded"
+    notes = [n for n in (parsed.note, period.note, geography.note) if n]
+    if period.approximate:
+        notes.append("year approximate ('c.')")
+    record = {
+        "indicator": indicator,
+        "geography": geography.geography,
+        "boundary": boundary,
+        "boundary_basis": basis,
+        "level": geography.level,
+        "year": period.year,
+        "period": period.period,
+        "span_start": period.span_start,
+        "span_end": period.span_end,
+        "value": value,
+        "value_low": low,
+        "value_high": high,
+        "qualifier": parsed.qualifier,
+        "value_type": parsed.value_type,
+        "rank_group_size": parsed.rank_group_size,
+        "unit": unit,
+        "kind": kind,
+        "estimator": parsing.estimator_family(raw["methodology_or_estimator"], indicator),
+        "methodology": raw["methodology_or_estimator"],
+        "source_id": source_id(raw["source_publisher"], raw["source_title"], raw["source_url"]),
+        "publisher": raw["source_publisher"],
+        "title": raw["source_title"],
+        "url": raw["source_url"],
+        "is_mirror": is_mirror(raw["source_publisher"], raw["source_url"]),
+        "published_date": published,
+        "raw_file": file,
+        "raw_row": row,
+        "value_as_published": value_text,
+        "note": "; ".join(notes) or None,
+    }
+    return record, []
+
+
+def _scaled(value: float | None, factor: float) -> float | None:
+    if value is None:
+        return None
+    # Round away binary noise from scale factors (110.4e6 * 1e-6 = 110.39999999999999).
+    return float(f"{value * factor:.12g}")
+
+
+def parse_rows(raw: pd.DataFrame, exclusions: Iterable[Exclusion] = ()) -> tuple[pd.DataFrame, pd.DataFrame, list[Problem]]:
+    """Parse every raw row; rows listed in the curation file are excluded instead.
+
+    Returns
+    -------
+    (records, excluded, problems)
+        Parsed records, curated exclusions (with reasons), and every problem found.
+    """
+    curated = {(e.file, e.row): e for e in exclusions}
+    records, excluded, problems = [], [], []
+    used = set()
+    for raw_row in raw.to_dict("records"):
+        key = (raw_row["raw_file"], int(raw_row["raw_row"]))
+        if key in curated:
+            entry = curated[key]
+            used.add(key)
+            if raw_row["value_as_published"] != entry.value:
+                problems.append(Problem(entry.file, entry.row, "value_as_published",
+                                        f"curation entry expects '{entry.value}' but the raw row holds '{raw_row['value_as_published']}'",
+                                        "the curation entry to match the raw row (update data/curation.yml)"))
+                continue
+            excluded.append(_exclusion_row(raw_row, "curated", entry.reason))
+            continue
+        record, row_problems = parse_row(raw_row)
+        problems.extend(row_problems)
+        if record is not None:
+            records.append(record)
+    files = set(raw["raw_file"]) if len(raw) else set()
+    for key, entry in curated.items():
+        if key not in used and entry.file in files:
+            problems.append(Problem(entry.file, entry.row, None, "curation entry points at a row that does not exist", "an existing row"))
+    return pd.DataFrame(records), pd.DataFrame(excluded, columns=EXCLUSION_COLUMNS), problems
+
+
+EXCLUSION_COLUMNS = ["raw_file", "raw_row", "indicator", "geography", "period", "value_as_published", "rule", "reason"]
+
+
+def _exclusion_row(row: dict, rule: str, reason: str) -> dict:
+    return {"raw_file": row["raw_file"], "raw_row": int(row["raw_row"]), "indicator": row["indicator"],
+            "geography": row.get("geography", ""), "period": row.get("period", ""),
+            "value_as_published": row["value_as_published"], "rule": rule, "reason": reason}
+
+
+def apply_exclusion_rules(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Drop rows by documented domain rules.
+
+    Rules
+    -----
+    truncated_text
+        The published text was cut off (a note says "truncated"): its denominator is unknown.
+    equals_total_grdp
+        A ``digital_economy_value`` within 0.5% of the same place's total GRDP for the same
+        year: the outlet printed total GRDP as the digital economy.
+
+    Returns
+    -------
+    (kept, excluded)
+    """
+    if records.empty:
+        return records, pd.DataFrame(columns=EXCLUSION_COLUMNS)
+    reasons: dict[int, tuple[str, str]] = {}
+    for index, row in records.iterrows():
+        if "truncated" in str(row["note"] or "").lower():
+            reasons[index] = ("truncated_text", "the published text was cut off; the figure's denominator is unknown")
+    grdp = records[(records["indicator"] == "grdp_current_prices") & (records["unit"] == "VND_billion")]
+    candidates = records[(records["indicator"] == "digital_economy_value") & (records["unit"] == "VND_billion")]
+    for index, row in candidates.iterrows():
+        same = grdp[(grdp["geography"] == row["geography"]) & (grdp["boundary"] == row["boundary"]) & (grdp["year"] == row["year"])]
+        for _, total in same.iterrows():
+            if abs(row["value"] - total["value"]) <= 0.005 * total["value"]:
+                reasons[index] = ("equals_total_grdp",
+                                  f"{row['value']:,.0f} VND billion equals the total GRDP of {int(row['year'])} "
+                                  f"({total['value']:,.0f}, {total['publisher']}); misattributed as the digital economy")
+                break
+    excluded = [_exclusion_row(records.loc[i].to_dict(), rule, reason) for i, (rule, reason) in reasons.items()]
+    return records.drop(index=list(reasons)), pd.DataFrame(excluded, columns=EXCLUSION_COLUMNS)
+
+
+# --- consolidation -----------------------------------------------------------------------
+
+GROUP_KEY = ["indicator", "geography", "boundary", "level", "year", "period", "span_start", "span_end",
+             "kind", "estimator", "value_type", "unit"]
+CONFLICT_COLUMNS = ["conflict_id", "indicator", "geography", "boundary", "year", "period", "kind", "estimator",
+                    "value", "value_as_published", "source_id", "publisher", "is_mirror", "published_date",
+                    "raw_file", "raw_row", "chosen", "rule", "explanation"]
+
+
+def decimals(value_text: str) -> int:
+    """Number of decimals printed in a figure ("18,66" -> 2, "khoảng 19" -> 0)."""
+    import re
+
+    match = re.search(r"\d+[.,](\d+)(?!.*\d[.,]\d)", value_text or "")
+    if not match:
+        return 0
+    fraction = match.group(1)
+    return 0 if len(fraction) == 3 and "." in value_text and "," not in value_text and value_text.count(".") > 1 else len(fraction)
+
+
+def same_figure(a: float, a_decimals: int, b: float, b_decimals: int) -> bool:
+    """True when two printed figures agree to the precision of the less precise one (14.4 ~ 14.41)."""
+    tolerance = 0.5 * 10 ** (-min(a_decimals, b_decimals)) + 1e-9
+    return abs(a - b) <= tolerance
+
+
+def _cluster(group: pd.DataFrame) -> list[pd.DataFrame]:
+    ordered = group.assign(_decimals=group["value_as_published"].map(decimals)).sort_values("_decimals", ascending=False, kind="stable")
+    clusters: list[list[int]] = []
+    for index, row in ordered.iterrows():
+        for members in clusters:
+            head = ordered.loc[members[0]]
+            same_low = _same_optional(row["value_low"], head["value_low"])
+            if same_figure(row["value"], row["_decimals"], head["value"], head["_decimals"]) and same_low:
+                members.append(index)
+                break
+        else:
+            clusters.append([index])
+    return [ordered.loc[members] for members in clusters]
+
+
+def _same_optional(a, b) -> bool:
+    a_missing = a is None or (isinstance(a, float) and math.isnan(a))
+    b_missing = b is None or (isinstance(b, float) and math.isnan(b))
+    return a_missing == b_missing and (a_missing or abs(a - b) < 1e-9)
+
+
+def _best_source(cluster: pd.DataFrame) -> pd.Series:
+    """Representative row of one figure: most precise, then original outlet, then latest vintage."""
+    ranked = cluster.assign(
+        _original=~cluster["is_mirror"],
+        _date=cluster["published_date"].map(parsing.date_sort_key),
+        _exact=cluster["qualifier"] == "exact",
+    ).sort_values(["_decimals", "_exact", "_original", "_date", "raw_row"], ascending=[False, False, False, False, True], kind="stable")
+    return ranked.iloc[0]
+
+
+RESOLUTION_RULES = (
+    ("undisputed_attribution", "a figure that other sources credit to a different estimator loses to one whose attribution is not disputed"),
+    ("later_vintage", "the figure published last wins (later vintage or revision; undated rows count as oldest)"),
+    ("original_over_mirror", "a figure printed by an original outlet wins over one found only on mirror sites"),
+    ("exact_over_qualified", "an exact figure wins over one printed with 'about' / 'more than'"),
+    ("more_citations", "the figure cited by more outlets wins"),
+    ("first_in_file", "tie: the figure listed first in the raw file is kept"),
+)
+
+
+def _other_attributions(cluster: pd.DataFrame, slot: pd.DataFrame) -> list[str]:
+    """Estimators other than the cluster's own that the same figure is credited to in ``slot``."""
+    head = cluster.iloc[0]
+    others = slot[slot["estimator"] != head["estimator"]]
+    return sorted({row["estimator"] for _, row in others.iterrows()
+                   if same_figure(row["value"], decimals(row["value_as_published"]), head["value"], int(head["_decimals"]))})
+
+
+def _resolve(clusters: list[pd.DataFrame], slot: pd.DataFrame) -> tuple[int, str]:
+    """Pick the winning cluster; return its index and the rule that decided.
+
+    ``slot`` holds every row for the same indicator, place, period and kind across
+    estimators, to tell whether a figure's attribution is disputed.
+    """
+    remaining = list(range(len(clusters)))
+    tests = {
+        "undisputed_attribution": lambda c: int(not _other_attributions(c, slot)),
+        "later_vintage": lambda c: max(c["published_date"].map(parsing.date_sort_key)),
+        "original_over_mirror": lambda c: int((~c["is_mirror"]).any()),
+        "exact_over_qualified": lambda c: int((c["qualifier"] == "exact").any()),
+        "more_citations": lambda c: len(c),
+    }
+    for rule, _ in RESOLUTION_RULES[:-1]:
+        scores = {i: tests[rule](clusters[i]) for i in remaining}
+        best = max(scores.values())
+        winners = [i for i in remaining if scores[i] == best]
+        if len(winners) == 1:
+            return winners[0], rule
+        remaining = winners
+    first = min(remaining, key=lambda i: (clusters[i]["raw_file"].min(), clusters[i]["raw_row"].min()))
+    return first, "first_in_file"
+
+
+def consolidate(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Merge repeated figures and resolve conflicts among observations (not targets).
+
+    Rows share a key when indicator, place, boundary, level, period, kind, estimator,
+    value type and unit agree.  Within a key, figures that agree to printed precision are
+    one figure with several citations; different figures are a conflict, resolved by
+    :data:`RESOLUTION_RULES` in order and written to the conflicts table.
+
+    Returns
+    -------
+    (indicators, conflicts)
+    """
+    observations = records[records["kind"] != "target"]
+    rows, conflicts = [], []
+    keyed = observations.assign(**{c: observations[c].astype("object").where(observations[c].notna(), None) for c in ("year", "span_start", "span_end")})
+    slot_key = ["indicator", "geography", "boundary", "level", "year", "period", "kind", "unit"]
+    slots = {k: g for k, g in keyed.groupby(slot_key, dropna=False, sort=False)}
+    for key, group in keyed.groupby(GROUP_KEY, dropna=False, sort=True):
+        clusters = _cluster(group)
+        slot = slots[tuple(group.iloc[0][c] for c in slot_key)]
+        chosen_index, rule = (0, "") if len(clusters) == 1 else _resolve(clusters, slot)
+        chosen = clusters[chosen_index]
+        best = _best_source(chosen)
+        conflict_id = None
+        if len(clusters) > 1:
+            conflict_id = "C" + hashlib.sha1(repr(key).encode()).hexdigest()[:6]
+            explanation = dict(RESOLUTION_RULES)[rule]
+            for i, cluster in enumerate(clusters):
+                for _, member in cluster.iterrows():
+                    conflicts.append({**{c: member[c] for c in CONFLICT_COLUMNS if c in member.index},
+                                      "conflict_id": conflict_id, "chosen": i == chosen_index,
+                                      "rule": rule, "explanation": explanation})
+        citations = list(dict.fromkeys(chosen.sort_values("raw_row")["source_id"]))
+        row = {c: best[c] for c in INDICATOR_COLUMNS if c in best.index}
+        disputed = _other_attributions(chosen, slot)
+        if disputed:
+            ambiguity = "the same figure is credited to " + ", ".join(disputed) + " by another source"
+            row["note"] = "; ".join(n for n in (row.get("note"), ambiguity) if isinstance(n, str) and n)
+        row.update(citations=";".join(citations), n_citations=len(citations), conflict_id=conflict_id,
+                   source_id=best["source_id"])
+        rows.append(row)
+    indicators = pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
+    return indicators, pd.DataFrame(conflicts, columns=CONFLICT_COLUMNS)
+
+
+# --- targets -----------------------------------------------------------------------------
+
+TARGET_COLUMNS = ["target_id", "indicator", "geography", "boundary", "level", "target_year", "period",
+                  "span_start", "span_end", "comparator", "value", "value_low", "value_high", "qualifier",
+                  "unit", "legal_basis", "source_id", "citations", "n_citations", "published_date",
+                  "preferred", "estimator", "value_as_published"]
+
+
+def comparator_for(value_type: str, unit: str) -> str:
+    """How a target is met: at_least (shares, levels), at_most (a rank), top_k, or between (a range)."""
+    if value_type == "top_k":
+        return "top_k"
+    if unit == "rank":
+        return "at_most"
+    if value_type == "range":
+        return "between"
+    return "at_least"
+
+
+def build_targets(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per distinct target (same value for the same place and year), with every legal basis.
+
+    Several values for one indicator, place and year are all kept; the one cited by most
+    sources (then the latest) is marked ``preferred`` and the disagreement is written to the
+    conflicts table with rule ``targets_disagree``.
+
+    Returns
+    -------
+    (targets, target_conflicts)
+    """
+    targets = records[records["kind"] == "target"].copy()
+    if targets.empty:
+        return pd.DataFrame(columns=TARGET_COLUMNS), pd.DataFrame(columns=CONFLICT_COLUMNS)
+    targets["comparator"] = [comparator_for(v, u) for v, u in zip(targets["value_type"], targets["unit"])]
+    targets = targets.assign(_decimals=targets["value_as_published"].map(decimals))
+    rows = []
+    key = ["indicator", "geography", "boundary", "level", "year", "unit"]
+    conflicts = []
+    for group_key, group in targets.groupby(key, dropna=False, sort=True):
+        distinct = []
+        for sub_key, same in group.groupby(["value", "comparator", "period", "span_start", "span_end"], dropna=False, sort=False):
+            best = _best_source(same)
+            citations = list(dict.fromkeys(same.sort_values("raw_row")["source_id"]))
+            bases = list(dict.fromkeys(same["methodology"]))
+            distinct.append({
+                "indicator": best["indicator"], "geography": best["geography"], "boundary": best["boundary"],
+                "level": best["level"], "target_year": best["year"], "period": best["period"],
+                "span_start": best["span_start"], "span_end": best["span_end"], "comparator": best["comparator"],
+                "value": best["value"], "value_low": best["value_low"], "value_high": best["value_high"],
+                "qualifier": best["qualifier"], "unit": best["unit"], "legal_basis": " | ".join(bases),
+                "source_id": best["source_id"], "citations": ";".join(citations), "n_citations": len(citations),
+                "published_date": max((d for d in same["published_date"] if isinstance(d, str) and d), default=None),
+                "estimator": best["estimator"], "value_as_published": best["value_as_published"],
+                "_members": same,
+            })
+        distinct.sort(key=lambda d: parsing.date_sort_key(d["published_date"]), reverse=True)
+        distinct.sort(key=lambda d: d["n_citations"], reverse=True)
+        for i, entry in enumerate(distinct):
+            entry["preferred"] = i == 0
+            year = "open" if entry["target_year"] is None or pd.isna(entry["target_year"]) else int(entry["target_year"])
+            entry["target_id"] = f"{entry['indicator']}@{entry['boundary']}@{entry['level']}@{year}@{entry['value']:g}@{entry['comparator']}"
+        if len(distinct) > 1:
+            conflict_id = "T" + hashlib.sha1(repr(group_key).encode()).hexdigest()[:6]
+            for i, entry in enumerate(distinct):
+                for _, member in entry["_members"].iterrows():
+                    conflicts.append({**{c: member[c] for c in CONFLICT_COLUMNS if c in member.index},
+                                      "conflict_id": conflict_id, "chosen": i == 0, "rule": "targets_disagree",
+                                      "explanation": "several target values for one place and year: all kept in targets.csv; "
+                                                     "the most cited (then latest) is marked preferred"})
+        rows.extend(distinct)
+    table = pd.DataFrame([{k: v for k, v in r.items() if k != "_members"} for r in rows], columns=TARGET_COLUMNS)
+    return table, pd.DataFrame(conflicts, columns=CONFLICT_COLUMNS)
+
+
+def build_sources(records: pd.DataFrame) -> pd.DataFrame:
+    """One row per source: publisher, title, URL, date and whether it is a mirror."""
+    columns = ["source_id", "publisher", "title", "url", "published_date", "is_mirror"]
+    return records[columns].drop_duplicates("source_id").sort_values("source_id").reset_index(drop=True)
+
+
+@dataclass
+class CleanResult:
+    """All tables the cleaning step produces."""
+
+    indicators: pd.DataFrame
+    targets: pd.DataFrame
+    conflicts: pd.DataFrame
+    exclusions: pd.DataFrame
+    sources: pd.DataFrame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"indicators": self.indicators, "targets": self.targets, "conflicts": self.conflicts,
+                "exclusions": self.exclusions, "sources": self.sources}
+
+
+def clean_frames(raw: pd.DataFrame, exclusions: Iterable[Exclusion] = ()) -> CleanResult:
+    """Run every cleaning stage on raw rows already read; raise on any problem.
+
+    Raises
+    ------
+    RawDataError
+        With every problem (file, row, column, expected) when any row cannot be cleaned.
+    """
+    records, curated, problems = parse_rows(raw, exclusions)
+    if problems:
+        raise RawDataError(problems)
+    kept, ruled_out = apply_exclusion_rules(records)
+    indicators, conflicts = consolidate(kept)
+    targets, target_conflicts = build_targets(kept)
+    all_conflicts = pd.concat([c for c in (conflicts, target_conflicts) if not c.empty], ignore_index=True) if not (conflicts.empty and target_conflicts.empty) else conflicts
+    excluded = pd.concat([e for e in (curated, ruled_out) if not e.empty], ignore_index=True) if not (curated.empty and ruled_out.empty) else curated
+    sort_keys = ["indicator", "geography", "boundary", "level", "year", "period", "estimator", "kind"]
+    indicators = indicators.sort_values(sort_keys, kind="stable", na_position="first").reset_index(drop=True)
+    return CleanResult(indicators, targets.reset_index(drop=True), all_conflicts.reset_index(drop=True),
+                       excluded.sort_values(["raw_file", "raw_row"]).reset_index(drop=True), build_sources(kept))

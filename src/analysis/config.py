@@ -1,0 +1,46 @@
+"""Project paths. Resolved from the package location, overridable with ``ANALYSIS_ROOT``.
+
+Notebooks and the batch resolve paths here rather than relying on the working directory
+(papermill runs kernels in the notebook's folder unless told otherwise).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def project_root() -> Path:
+    """Return the project root: ``$ANALYSIS_ROOT`` if set, else the checkout holding ``src/``."""
+    override = os.environ.get("ANALYSIS_ROOT")
+    if override:
+        return Path(override).resolve()
+    return Path(__file__).resolve().parents[2]
+
+
+def raw_dir() -> Path:
+    return project_root() / "data" / "raw"
+
+
+def processed_dir() -> Path:
+    return project_root() / "data" / "processed"
+
+
+def curation_file() -> Path:
+    return project_root() / "data" / "curation.yml"
+
+
+def reports_dir() -> Path:
+    return project_root() / "reports"
+
+
+def notebooks_dir() -> Path:
+    return project_root() / "notebooks"
+
+
+def benchmark_file() -> Path:
+    """The M3 yearly benchmark shipped beside the project (``../shared/benchmarks``)."""
+    override = os.environ.get("ANALYSIS_M3_FILE")
+    if override:
+        return Path(override)
+    return project_root().parent / "shared" / "benchmarks" / "m3_yearly.csv"

@@ -1,0 +1,48 @@
+"""Error types that carry the location of bad input (file, row, column)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ParseError(ValueError):
+    """A single cell could not be read; ``expected`` says what would have been accepted."""
+
+    def __init__(self, message: str, expected: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.expected = expected
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in one cell of a raw file.
+
+    ``row`` counts like a spreadsheet: the header is row 1, the first data row is row 2,
+    so ``row`` is also the line number in the CSV file for single-line records.
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    message: str
+    expected: str = ""
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f":{self.row}"
+        if self.column:
+            where += f":{self.column}"
+        text = f"{where}: {self.message}"
+        if self.expected:
+            text += f" (expected {self.expected})"
+        return text
+
+
+class RawDataError(Exception):
+    """Raised when raw input cannot be cleaned; holds every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))

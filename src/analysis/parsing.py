@@ -1,0 +1,617 @@
+"""Parsers for figures as published in Vietnamese and English sources.
+
+Every function here is pure: it takes the text of one cell (plus, where needed, a hint
+from the same row) and returns a typed result or raises :class:`analysis.errors.ParseError`
+with what would have been accepted.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from analysis.errors import ParseError
+
+# --- numbers ---------------------------------------------------------------------------
+
+#: Qualifier words, longest first so that "more than" wins over "more".
+QUALIFIER_WORDS: list[tuple[str, str]] = [
+    ("approximately", "approx"),
+    ("xấp xỉ", "approx"),
+    ("khoảng", "approx"),
+    ("about", "approx"),
+    ("around", "approx"),
+    ("cơ bản", "approx"),  # "basically 100%"
+    ("c.", "approx"),
+    ("~", "approx"),
+    ("約", "approx"),  # Japanese digest of a Vietnamese article
+    ("more than", "more_than"),
+    ("exceed", "more_than"),
+    ("above", "more_than"),
+    ("over", "more_than"),
+    ("hơn", "more_than"),
+    ("trên", "more_than"),
+    ("tối thiểu", "at_least"),
+    ("ít nhất", "at_least"),
+    ("at least", "at_least"),
+    ("nearly", "nearly"),
+    ("almost", "nearly"),
+    ("gần", "nearly"),
+]
+QUALIFIERS = ("exact", "approx", "more_than", "at_least", "nearly")
+
+#: Words that flip the sign ("giảm 5,06" = fell by 5.06).
+NEGATION_WORDS = ["giảm sâu", "giảm"]
+
+#: Words that mean "all" of something; valid only for shares.
+ALL_WORDS = ["tất cả", "toàn bộ", "all"]
+
+#: Scale words and their multipliers, longest first.
+SCALE_WORDS: list[tuple[str, float]] = [
+    ("triệu tỷ", 1e15),
+    ("triệu tỉ", 1e15),
+    ("nghìn tỷ", 1e12),
+    ("ngàn tỷ", 1e12),
+    ("nghìn tỉ", 1e12),
+    ("quadrillion", 1e15),
+    ("trillion", 1e12),
+    ("billion", 1e9),
+    ("million", 1e6),
+    ("thousand", 1e3),
+    ("triệu", 1e6),
+    ("tỷ", 1e9),
+    ("tỉ", 1e9),
+    ("nghìn", 1e3),
+    ("ngàn", 1e3),
+]
+
+ORDINAL_WORDS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
+    "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10,
+}
+
+_CURRENCY = re.compile(r"(us\$|vnđ|vnd|usd|\$)", re.IGNORECASE)
+_PERCENT = re.compile(r"\s*(%|per\s*cent|percent)\s*", re.IGNORECASE)
+_NUMBER = r"[+-]?\d[\d.,]*"
+_VIETNAMESE_LETTERS = re.compile(r"[ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]", re.IGNORECASE)
+
+ACCEPTED_NUMBER_FORMS = (
+    "a number such as '18,66', '18.66', '1.621.191', '5.879,5', a range '13,71-15,72', "
+    "an optional qualifier (khoảng, hơn, trên, tối thiểu, ít nhất, gần, about, more than, "
+    "at least, nearly) and scale word (triệu, tỷ, nghìn tỷ, triệu tỷ, million, billion, "
+    "trillion, quadrillion)"
+)
+
+
+@dataclass(frozen=True)
+class ParsedValue:
+    """A figure read from text.
+
+    ``value`` is the number times the scale word (a range gives its midpoint); units are
+    applied later.  ``value_type`` is one of point, range, bound, rank, top_k.
+    """
+
+    value: float
+    low: float | None = None
+    high: float | None = None
+    qualifier: str = "exact"
+    value_type: str = "point"
+    rank_group_size: int | None = None
+    is_all_word: bool = False
+    note: str | None = None
+    has_percent_sign: bool = False
+    scale: float = 1.0
+
+
+def detect_convention(*texts: str) -> str:
+    """Return ``"vi"`` when any text has Vietnamese letters, else ``"en"``.
+
+    The convention decides how a lone separator followed by three digits is read:
+    "191.768" is 191768 in Vietnamese and 191.768 in English; "2,513" the reverse.
+    """
+    return "vi" if any(_VIETNAMESE_LETTERS.search(t or "") for t in texts) else "en"
+
+
+def parse_number(token: str, convention: str = "vi") -> float:
+    """Parse one number written with Vietnamese or English separators.
+
+    Parameters
+    ----------
+    token : str
+        Digits with ``.`` and ``,`` separators, e.g. "1.621.191", "5.879,5", "18.66".
+    convention : {"vi", "en"}
+        Which reading to give a single separator followed by exactly three digits.
+
+    Returns
+    -------
+    float
+        The number, unitless.
+    """
+    text = token.strip()
+    sign = -1.0 if text.startswith("-") else 1.0
+    text = text.lstrip("+-")
+    if not re.fullmatch(r"\d[\d.,]*", text) or text[-1] in ".,":
+        raise ParseError(f"'{token}' is not a number", ACCEPTED_NUMBER_FORMS)
+    dots, commas = text.count("."), text.count(",")
+    if dots and commas:
+        decimal = "." if text.rfind(".") > text.rfind(",") else ","
+        thousands = "," if decimal == "." else "."
+        integer, _, fraction = text.rpartition(decimal)
+        if integer.count(decimal) or not _valid_grouping(integer, thousands):
+            raise ParseError(f"'{token}' mixes separators inconsistently", ACCEPTED_NUMBER_FORMS)
+        return sign * float(integer.replace(thousands, "") + "." + fraction)
+    separator = "." if dots else "," if commas else None
+    if separator is None:
+        return sign * float(text)
+    if text.count(separator) > 1:
+        if not _valid_grouping(text, separator):
+            raise ParseError(f"'{token}' has thousands groups that are not three digits", ACCEPTED_NUMBER_FORMS)
+        return sign * float(text.replace(separator, ""))
+    integer, fraction = text.split(separator)
+    thousands_reading = len(fraction) == 3 and not integer.startswith("0") and len(integer) <= 3
+    vietnamese_thousands = separator == "." and convention == "vi"
+    english_thousands = separator == "," and convention == "en"
+    if thousands_reading and (vietnamese_thousands or english_thousands):
+        return sign * float(integer + fraction)
+    return sign * float(integer + "." + fraction)
+
+
+def _valid_grouping(text: str, separator: str) -> bool:
+    groups = text.split(separator)
+    return 1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
+
+
+def _strip_prefixes(text: str) -> tuple[str, str, float]:
+    """Remove qualifier and negation words from the front; return (rest, qualifier, sign)."""
+    qualifier, sign = "exact", 1.0
+    changed = True
+    while changed:
+        changed = False
+        lowered = text.lower()
+        for word in NEGATION_WORDS:
+            if lowered.startswith(word + " "):
+                text, sign, changed = text[len(word):].strip(), -sign, True
+                break
+        if changed:
+            continue
+        for word, name in QUALIFIER_WORDS:
+            if lowered.startswith(word) and (not word[-1].isalpha() or len(text) == len(word) or not text[len(word)].isalpha()):
+                text, qualifier, changed = text[len(word):].strip(), name, True
+                break
+    return text, qualifier, sign
+
+
+def _split_scale(text: str) -> tuple[str, float]:
+    lowered = text.lower().rstrip()
+    for word, factor in SCALE_WORDS:
+        if lowered.endswith(" " + word) or (lowered.endswith(word) and lowered[: -len(word)][-1:].isdigit()):
+            return text[: len(lowered) - len(word)].strip(), factor
+    return text.strip(), 1.0
+
+
+def parse_value(text: str, convention: str = "vi", rank_context: bool = False) -> ParsedValue:
+    """Parse a figure as published: qualifiers, ranges, scale words, ranks and "all".
+
+    Parameters
+    ----------
+    text : str
+        The cell as published, e.g. "khoảng 25", "13,71-15,72", "2,74 triệu", "thứ 53".
+    convention : {"vi", "en"}
+        Separator convention of the row (see :func:`detect_convention`).
+    rank_context : bool
+        True when the unit is a rank: then "3/63" is rank 3 of 63 and "05" is rank 5.
+
+    Returns
+    -------
+    ParsedValue
+        Value in the scale of the unit text (scale words applied), with qualifier.
+    """
+    if text is None or not str(text).strip():
+        raise ParseError("empty value", ACCEPTED_NUMBER_FORMS)
+    original = unicodedata.normalize("NFC", str(text).strip())
+    main, note = original, None
+    paren = re.fullmatch(r"(.+?)\s*\((.*)\)\s*", original)
+    if paren:
+        main, note = paren.group(1).strip(), paren.group(2).strip()
+    main = re.sub(r"(\d)\s+([.,])(?=\d)", r"\1\2", main)  # "69 ,55%" printed with a stray space
+    has_percent = bool(_PERCENT.search(main))
+    main = _PERCENT.sub(" ", main).strip()
+    main = re.sub(r"\s+GRDP$|\s+GDP$", "", main, flags=re.IGNORECASE).strip()
+    main, qualifier, sign = _strip_prefixes(main)
+    lowered = main.lower()
+
+    if lowered in ALL_WORDS:
+        return ParsedValue(100.0, qualifier=qualifier, is_all_word=True, note=note, has_percent_sign=True)
+
+    rank = _parse_rank(lowered, rank_context)
+    if rank is not None:
+        value, value_type, group = rank
+        return ParsedValue(float(value), qualifier=qualifier, value_type=value_type,
+                           rank_group_size=group, note=note)
+
+    main = _CURRENCY.sub(" ", main).strip()
+    main, scale = _split_scale(main)
+    main = main.replace("–", "-")
+    range_match = re.fullmatch(rf"({_NUMBER})\s*-\s*({_NUMBER})", main)
+    if range_match:
+        low = parse_number(range_match.group(1), convention) * scale
+        high = parse_number(range_match.group(2), convention) * scale
+        if high < low:
+            raise ParseError(f"range '{original}' has its high end below its low end", "low-high")
+        return ParsedValue((low + high) / 2, low, high, qualifier, "range", note=note,
+                           has_percent_sign=has_percent, scale=scale)
+    if not re.fullmatch(_NUMBER, main):
+        raise ParseError(f"cannot read '{original}' as a figure", ACCEPTED_NUMBER_FORMS)
+    value = sign * parse_number(main, convention) * scale
+    value_type = "bound" if qualifier in ("more_than", "at_least") else "point"
+    return ParsedValue(value, qualifier=qualifier, value_type=value_type, note=note,
+                       has_percent_sign=has_percent, scale=scale)
+
+
+def _parse_rank(lowered: str, rank_context: bool) -> tuple[int, str, int | None] | None:
+    """Return (value, value_type, group size) for rank phrases, or None."""
+    patterns = [
+        (r"thứ\s+(\d+)", "rank"),
+        (r"peringkat ke-?\s*(\d+)", "rank"),  # Indonesian translation: "rank 7"
+        (r"(?:nhóm|top)\s+(\d+)\b.*", "top_k"),
+        (r"một trong\s+(\d+)\b.*", "top_k"),
+    ]
+    for pattern, kind in patterns:
+        match = re.fullmatch(pattern, lowered)
+        if match:
+            return int(match.group(1)), kind, None
+    out_of = re.fullmatch(r"(\w+)\s+out of\s+(\d+)", lowered)
+    if out_of:
+        head = out_of.group(1)
+        position = ORDINAL_WORDS.get(head) or (int(head) if head.isdigit() else None)
+        if position:
+            return position, "rank", int(out_of.group(2))
+    if lowered in ORDINAL_WORDS:
+        return ORDINAL_WORDS[lowered], "rank", None
+    if rank_context:
+        slash = re.fullmatch(r"(\d+)\s*/\s*(\d+)", lowered)
+        if slash:
+            return int(slash.group(1)), "rank", int(slash.group(2))
+        if re.fullmatch(r"\d+", lowered):
+            return int(lowered), "rank", None
+    return None
+
+
+# --- units -----------------------------------------------------------------------------
+
+#: The canonical units and what they mean (unit -> description).
+CANONICAL_UNITS: dict[str, str] = {
+    "percent_of_GRDP": "percent of gross regional domestic product",
+    "percent_of_GDP": "percent of national gross domestic product",
+    "percent_of_budget": "percent of annual budget spending",
+    "percent": "percent of a stated population (households, adults, dossiers, firms)",
+    "percent_change": "growth rate, percent per year",
+    "VND_billion": "billion Vietnamese dong (tỷ đồng)",
+    "USD_billion": "billion US dollars",
+    "USD": "US dollars",
+    "VND_million_per_worker": "million dong per worker",
+    "rank": "position in a ranking (1 = best)",
+    "index_0_1": "composite index on a 0-1 scale",
+    "points": "score points on the index's own scale",
+    "count": "a number of things (services, dossiers, firms)",
+    "per_1000_population": "count per 1,000 residents",
+}
+SHARE_UNITS = {"percent_of_GRDP", "percent_of_GDP", "percent_of_budget", "percent"}
+
+ACCEPTED_UNITS = (
+    "a unit such as '% GRDP', '% GDP', '% tổng chi ngân sách', '%', '%/năm', 'tỷ đồng', "
+    "'tỷ USD', 'USD', 'rank ...', '... (0-1)', 'points', or a count noun (hồ sơ, dịch vụ công, doanh nghiệp)"
+)
+
+
+def normalize_unit(unit_text: str, indicator: str, value_text: str = "") -> tuple[str, float]:
+    """Map a published unit to a canonical unit and a factor.
+
+    Parameters
+    ----------
+    unit_text : str
+        The unit as published, e.g. "% GRDP", "tỉ đồng", "per cent of its budget".
+    indicator : str
+        The indicator name (snake case), used where the unit text alone is ambiguous.
+    value_text : str
+        The value as published; some rows carry the unit there ("0.4 per cent", "VND1.78 quadrillion").
+
+    Returns
+    -------
+    tuple of (str, float)
+        Canonical unit (a key of :data:`CANONICAL_UNITS`) and the factor that turns
+        ``ParsedValue.value`` into that unit.
+    """
+    unit = unicodedata.normalize("NFC", unit_text or "").lower()
+    value = (value_text or "").lower()
+    name = indicator.lower()
+    both = unit + " " + value
+    if "rank" in name or unit.startswith("rank") or unit.startswith("hạng"):
+        return "rank", 1.0
+    if "(0-1)" in unit or "sub-index" in unit or "dti" in unit or name.startswith(("dti_score", "dti_subindex", "dti_pillar_score", "ict_index")):
+        return "index_0_1", 1.0
+    if unit.startswith(("points", "điểm")):
+        return "points", 1.0
+    money_prefixes = ("tỷ usd", "tỉ usd", "us$", "usd", "tỷ đồng", "tỉ đồng", "triệu đồng/", "vnd", "vnđ")
+    if unit.startswith(money_prefixes) and "/lao động" not in unit:
+        if "usd" in unit or "us$" in unit:
+            return ("USD_billion", 1.0) if ("tỷ" in unit or "tỉ" in unit or "billion" in unit) else ("USD", 1.0)
+        return "VND_billion", (1.0 if ("tỷ" in unit or "tỉ" in unit) else 1e-9)
+    if "/lao động" in unit or "per labourer" in unit or "per worker" in unit:
+        in_millions = "triệu" in unit
+        return "VND_million_per_worker", 1.0 if in_millions else 1e-6
+    if "/1.000 dân" in unit or "per 1,000" in unit:
+        return "per_1000_population", 1.0
+    percent = "%" in both or "percent" in both or "per cent" in both or unit.strip() in ("/grdp", "grdp") or "(grdp)" in unit
+    if percent:
+        if "growth" in name or "%/năm" in unit or "per year" in unit or "tăng trưởng" in unit:
+            return "percent_change", 1.0
+        if "grdp" in unit or "regional" in unit or "city's gdp" in unit or "gross regional" in unit or "its gdp" in unit or "share_grdp" in name:
+            return "percent_of_GRDP", 1.0
+        if "gdp" in unit:
+            return "percent_of_GDP", 1.0
+        if any(w in unit for w in ("ngân sách", "budget", "expenditure", "nguồn lực chi", "tổng chi")):
+            return "percent_of_budget", 1.0
+        return "percent", 1.0
+    if "usd" in unit or "us$" in unit:
+        if "tỷ" in unit or "billion" in unit:
+            return "USD_billion", 1.0
+        return "USD", 1.0
+    if "đồng" in unit or "vnd" in unit or "vnđ" in unit or unit.strip() in ("vnd", "vnđ"):
+        return "VND_billion", (1.0 if ("tỷ" in unit or "tỉ" in unit) else 1e-9)
+    count_nouns = ("doanh nghiệp", "dịch vụ công", "nền tảng", "hồ sơ", "documents", "services", "chỉ tiêu")
+    if any(noun in unit for noun in count_nouns):
+        return "count", 1.0
+    raise ParseError(f"unknown unit '{unit_text}'", ACCEPTED_UNITS)
+
+
+# --- periods ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ParsedPeriod:
+    """A period: the year it ends in, a sub-annual marker or span, and a note.
+
+    ``period`` is "Y" (a calendar year), "H1", "9M", "Q1".."Q4", "M01".."M12", "avg" (an
+    average over a span), "annual" (a rate that applies every year of a span) or "span".
+    ``year`` is the last year the figure refers to; None only for open "annual" targets.
+    """
+
+    year: int | None
+    period: str = "Y"
+    span_start: int | None = None
+    span_end: int | None = None
+    approximate: bool = False
+    note: str | None = None
+
+
+MONTHS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8,
+          "sep": 9, "oct": 10, "nov": 11, "dec": 12}
+
+ACCEPTED_PERIODS = (
+    "a year '2023', '2024-9M', '2025-H1', '2024-Q1', '2025-09', '2016-2020 avg', "
+    "'2021-2025 (annual)', 'annual (from 2025)', 'c. 2023', or such a period with a note in parentheses"
+)
+
+
+def parse_period(text: str) -> ParsedPeriod:
+    """Parse a free-text period as found in the raw files.
+
+    Returns
+    -------
+    ParsedPeriod
+        Year, sub-annual marker or span, whether the year was approximate ("c. 2023"), and
+        any parenthetical note kept verbatim.
+    """
+    raw = (text or "").strip()
+    if not raw:
+        raise ParseError("empty period", ACCEPTED_PERIODS)
+    main, note = raw, None
+    paren = re.fullmatch(r"(.*?)\s*\((.*)\)\s*", raw)
+    if paren and paren.group(1):
+        main, note = paren.group(1).strip(), paren.group(2).strip()
+    lowered = main.lower()
+    approximate = False
+    if lowered.startswith("c. "):
+        approximate, lowered = True, lowered[3:].strip()
+
+    if re.fullmatch(r"\d{4}", lowered):
+        year = _year(lowered, raw)
+        note_lower = (note or "").lower()
+        if note_lower.startswith("annual"):
+            return ParsedPeriod(year, "annual", year, year, approximate, note)
+        month = re.match(r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", note_lower)
+        if month:
+            return ParsedPeriod(year, f"M{MONTHS[month.group(1)]:02d}", approximate=approximate, note=note)
+        return ParsedPeriod(year, "Y", approximate=approximate, note=note)
+    match = re.fullmatch(r"(\d{4})-(h[12]|9m|6m|q[1-4])", lowered)
+    if match:
+        return ParsedPeriod(_year(match.group(1), raw), match.group(2).upper(), approximate=approximate, note=note)
+    match = re.fullmatch(r"(\d{4})-(\d{2})", lowered)
+    if match and 1 <= int(match.group(2)) <= 12:
+        return ParsedPeriod(_year(match.group(1), raw), f"M{match.group(2)}", approximate=approximate, note=note)
+    match = re.fullmatch(r"(\d{4})-(\d{4})(?:\s+(avg|annual))?", lowered)
+    if match:
+        start, end = _year(match.group(1), raw), _year(match.group(2), raw)
+        if end < start:
+            raise ParseError(f"span '{raw}' ends before it starts", ACCEPTED_PERIODS)
+        kind = match.group(3) or ("annual" if (note or "").lower().startswith("annual") else "span")
+        if kind == "annual" and "avg" in (note or "").lower():
+            kind = "avg"
+        return ParsedPeriod(end, kind, start, end, approximate, note)
+    match = re.fullmatch(r"(\d{4}-\d{2}-\d{2}) to (\d{4}-\d{2}-\d{2})", lowered)
+    if match:
+        start, end = int(match.group(1)[:4]), int(match.group(2)[:4])
+        return ParsedPeriod(end, "span", start, end, approximate, f"{match.group(1)} to {match.group(2)}")
+    if lowered == "annual":
+        inner = (note or "").lower()
+        since = re.fullmatch(r"from (\d{4})", inner)
+        until = re.fullmatch(r"to (\d{4})", inner)
+        if since:
+            start = _year(since.group(1), raw)
+            return ParsedPeriod(start, "annual", start, None, approximate, note)
+        if until:
+            end = _year(until.group(1), raw)
+            return ParsedPeriod(end, "annual", None, end, approximate, note)
+        return ParsedPeriod(None, "annual", approximate=approximate, note=note)
+    raise ParseError(f"cannot read period '{raw}'", ACCEPTED_PERIODS)
+
+
+def _year(text: str, raw: str) -> int:
+    year = int(text)
+    if not 1990 <= year <= 2060:
+        raise ParseError(f"year {year} in '{raw}' is outside 1990-2060", ACCEPTED_PERIODS)
+    return year
+
+
+# --- dates -----------------------------------------------------------------------------
+
+def parse_published_date(text: str) -> str | None:
+    """Validate a publication date: "YYYY", "YYYY-MM" or "YYYY-MM-DD", or empty.
+
+    Returns
+    -------
+    str or None
+        The date as given (its precision kept), or None when empty.
+    """
+    raw = (text or "").strip()
+    if not raw:
+        return None
+    match = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", raw)
+    if not match:
+        raise ParseError(f"malformed date '{raw}'", "YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = match.group(1), match.group(2), match.group(3)
+    if month and not 1 <= int(month) <= 12:
+        raise ParseError(f"month {month} in '{raw}' is not 01-12", "YYYY-MM-DD")
+    if day:
+        import datetime
+
+        try:
+            datetime.date(int(year), int(month), int(day))
+        except ValueError as exc:
+            raise ParseError(f"'{raw}' is not a calendar date ({exc})", "YYYY-MM-DD") from None
+    if not 1990 <= int(year) <= 2060:
+        raise ParseError(f"year in '{raw}' is outside 1990-2060", "YYYY-MM-DD")
+    return raw
+
+
+def date_sort_key(date: str | None) -> str:
+    """Sortable key for a partial date; unknown dates sort first (oldest)."""
+    return date if isinstance(date, str) and date else "0000"
+
+
+# --- geography and estimators ------------------------------------------------------------
+
+MERGER_DATE = "2025-07-01"
+PRE_MERGER = "hcmc-pre-2025-07"
+MERGED = "hcmc-merged-2025-07"
+
+_PLACES = {
+    "hcmc": "hcmc", "vietnam": "vietnam", "da nang": "da_nang", "hanoi": "hanoi",
+    "binh duong": "binh_duong", "bac ninh": "bac_ninh", "quang ngai": "quang_ngai",
+    "hai phong": "hai_phong", "ba ria-vung tau": "ba_ria_vung_tau",
+}
+
+ACCEPTED_GEOGRAPHY = (
+    "a place (HCMC, Vietnam, Da Nang, Hanoi, Binh Duong, Bac Ninh, Quang Ngai, Hai Phong) with an "
+    "optional note such as '(merged)', '(pre-merger)', '(city level)'"
+)
+
+
+@dataclass(frozen=True)
+class ParsedGeography:
+    """Canonical place id, level and (for Ho Chi Minh City) the boundary stated in the text."""
+
+    geography: str
+    level: str
+    stated_boundary: str | None
+    note: str | None
+
+
+def parse_geography(text: str) -> ParsedGeography:
+    """Parse a free-text geography such as "HCMC (merged, incl. Binh Duong & BR-VT)".
+
+    A text naming two places ("Hai Phong / Da Nang") is rejected: one row holds one place.
+    """
+    raw = (text or "").strip()
+    match = re.fullmatch(r"([^()]+?)\s*(?:\((.*)\))?", raw)
+    if not match:
+        raise ParseError(f"cannot read geography '{raw}'", ACCEPTED_GEOGRAPHY)
+    place, note = match.group(1).strip().lower(), (match.group(2) or "").strip()
+    if "/" in place:
+        raise ParseError(f"'{raw}' names several places in one row", "one place per row")
+    if place not in _PLACES:
+        raise ParseError(f"unknown place '{match.group(1)}'", ACCEPTED_GEOGRAPHY)
+    geography = _PLACES[place]
+    lowered = note.lower()
+    if "/" in lowered and "level" in lowered:
+        raise ParseError(f"'{raw}' names several levels in one row", "one level per row")
+    level = "national" if geography == "vietnam" else "province"
+    if geography == "hcmc":
+        level = "city"
+    for candidate in ("city", "district", "ward"):
+        if f"{candidate} level" in lowered:
+            level = candidate
+    stated = None
+    if geography == "hcmc":
+        if "pre-merger" in lowered:
+            stated = PRE_MERGER
+        elif "merged" in lowered:
+            stated = MERGED
+    return ParsedGeography(geography, level, stated, note or None)
+
+
+def hcmc_boundary(stated: str | None, year: int | None, span_end: int | None, period: str,
+                  published: str | None) -> tuple[str, str]:
+    """Decide which Ho Chi Minh City a figure describes: before or after the July 2025 merger.
+
+    Returns
+    -------
+    tuple of (str, str)
+        Boundary id and the basis of the decision (stated / period / publication date / assumed).
+    """
+    if stated:
+        return stated, "stated"
+    last_year = span_end or year
+    if last_year is not None and (last_year < 2025 or (last_year == 2025 and period in ("H1", "Q1", "Q2", "M01", "M02", "M03", "M04", "M05", "M06"))):
+        return PRE_MERGER, "period before the merger"
+    if published and published >= MERGER_DATE:
+        return MERGED, "published after the merger"
+    if published and published[:7] < MERGER_DATE[:7]:
+        return PRE_MERGER, "published before the merger"
+    return PRE_MERGER, "assumed (no date; pre-merger city named)"
+
+
+#: Estimator families, checked in order; the first pattern found names the family.
+ESTIMATOR_PATTERNS: list[tuple[str, tuple[str, ...]]] = [
+    ("ptit", ("ptit", "học viện bưu chính")),
+    ("hids", ("hids", "viện nghiên cứu phát triển")),
+    ("gso", ("gso", "tổng cục thống kê", "cục thống kê", "chi cục thống kê", "statistics office", "hcmc statistics")),
+    ("mic", ("mic ", "mic-", "mic)", "mic/", "(mic", "bộ tt&tt", "ministry of information", "mst ", "mst)", "bộ kh&cn")),
+    ("city", (" dic", "(dic", "sở tt&tt", "people's committee", "department of information", "vice-chair", "chairman",
+              "ubnd", "thành ủy", "hđnd", "people's council", "department of", "dept of", "sở ")),
+]
+ESTIMATORS = ("gso", "mic", "hids", "ptit", "city", "unknown", "reported")
+
+#: Indicators measured by rival methods; the others are taken as reported ("reported").
+ESTIMATOR_SENSITIVE_PREFIX = "digital_economy"
+
+
+def estimator_family(methodology: str, indicator: str = "digital_economy_share_GRDP") -> str:
+    """Name the estimator family of a figure from its methodology text.
+
+    The text is searched for the family names in a fixed order (PTIT, HIDS, statistics
+    office, ministry, city); a text that names none is "unknown".  A text that *attributes*
+    a figure to one family while noting another ("Source attributes to MIC ...; NB other
+    sources attribute ... to HIDS") keeps the attribution printed first.
+    """
+    if not indicator.startswith(ESTIMATOR_SENSITIVE_PREFIX):
+        return "reported"
+    text = " " + (methodology or "").lower() + " "
+    earliest: tuple[int, str] | None = None
+    for family, needles in ESTIMATOR_PATTERNS:
+        for needle in needles:
+            pos = text.find(needle)
+            if pos >= 0 and (earliest is None or pos < earliest[0]):
+                earliest = (pos, family)
+    return earliest[1] if earliest else "unknown"

@@ -1,0 +1,184 @@
+"""The cleaned tables hold what the issue promises; bad raw input stops the run loudly."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.__main__ import main
+from analysis.provenance import check_checksum, sha256_of, sidecar_path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _share(tables, year, estimator, value_type="point"):
+    frame = tables["indicators"]
+    rows = frame[(frame.indicator == "digital_economy_share_GRDP") & (frame.geography == "hcmc")
+                 & (frame.boundary == "hcmc-pre-2025-07") & (frame.year == year)
+                 & (frame.estimator == estimator) & (frame.value_type == value_type)]
+    assert len(rows) == 1, rows
+    return rows.iloc[0]
+
+
+def test_rival_estimators_stay_separate_rows(cleaned):
+    assert _share(cleaned, 2023, "mic")["value"] == 21.5
+    assert _share(cleaned, 2023, "gso")["value"] == 14.65
+
+
+def test_hids_range_keeps_low_high_and_midpoint(cleaned):
+    row = _share(cleaned, 2021, "hids", "range")
+    assert (row.value_low, row.value_high) == (13.71, 15.72)
+    assert row.value == pytest.approx(14.715)
+
+
+def test_same_figure_from_several_outlets_is_one_row_with_citations(cleaned):
+    row = _share(cleaned, 2023, "mic")
+    assert row.n_citations >= 3
+    assert len(row.citations.split(";")) == row.n_citations
+
+
+def test_conflicts_table_records_every_candidate_and_the_rule(cleaned):
+    conflicts = cleaned["conflicts"]
+    assert not conflicts.empty
+    hids = conflicts[(conflicts.indicator == "digital_economy_share_GRDP") & (conflicts.estimator == "hids")]
+    assert set(hids.value) >= {14.41, 15.38}
+    assert hids[hids.value == 15.38].chosen.tolist() == [False]
+    assert (conflicts.groupby("conflict_id").chosen.any()).all()
+
+
+def test_later_vintage_wins_for_revised_statistics(cleaned):
+    frame = cleaned["indicators"]
+    row = frame[(frame.indicator == "digital_economy_share_GDP") & (frame.year == 2022) & (frame.estimator == "gso")]
+    assert row.value.tolist() == [12.83]  # Jan 2025 vintage, not 12.67 (Dec 2023) or 12.63
+
+
+def test_total_grdp_misreported_as_digital_economy_is_excluded(cleaned):
+    excluded = cleaned["exclusions"]
+    rule = excluded[excluded.rule == "equals_total_grdp"]
+    assert rule.indicator.tolist() == ["digital_economy_value"]
+    frame = cleaned["indicators"]
+    assert not ((frame.indicator == "digital_economy_value") & (frame.value > 1e6)).any()
+
+
+def test_merged_city_is_a_separate_boundary(cleaned):
+    targets = cleaned["targets"]
+    merged = targets[(targets.indicator == "digital_economy_share_GRDP") & (targets.boundary == "hcmc-merged-2025-07")]
+    pre = targets[(targets.indicator == "digital_economy_share_GRDP") & (targets.boundary == "hcmc-pre-2025-07")]
+    assert 2030 in set(merged.target_year)
+    assert {(2025, 25.0), (2030, 40.0)} <= set(zip(pre[pre.preferred].target_year, pre[pre.preferred].value))
+
+
+def test_targets_keep_disagreeing_values_with_legal_basis(cleaned):
+    targets = cleaned["targets"]
+    hcmc_2025 = targets[(targets.indicator == "digital_economy_share_GRDP") & (targets.boundary == "hcmc-pre-2025-07") & (targets.target_year == 2025)]
+    assert set(hcmc_2025.value) == {20.0, 25.0}
+    assert hcmc_2025[hcmc_2025.value == 25].legal_basis.iloc[0].count("|") >= 2
+    budget = targets[(targets.indicator == "dt_budget_share") & (targets.geography == "hcmc") & (targets.period == "annual")]
+    assert 2.0 in set(budget.value) and set(budget.comparator) == {"at_least"}
+
+
+def test_shipped_checksums_match_sidecars():
+    for path in sorted((ROOT / "data" / "raw").glob("*.csv")):
+        assert check_checksum(path) == [], path
+
+
+# --- bad input --------------------------------------------------------------------------
+
+def _rewrite(path: Path, mutate) -> None:
+    """Write a modified copy of a raw file and refresh its sidecar checksum (a deliberate new vintage)."""
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    mutate(rows)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows)
+    meta = sidecar_path(path)
+    text = meta.read_text(encoding="utf-8")
+    old = [line for line in text.splitlines() if line.strip().startswith("sha256:")][0]
+    meta.write_text(text.replace(old, f"  sha256: {sha256_of(path)}"), encoding="utf-8")
+
+
+def _set(row_number: int, column: str, value: str):
+    def mutate(rows):
+        rows[row_number - 1][rows[0].index(column)] = value
+    return mutate
+
+
+def _run_clean(capsys) -> tuple[int, str]:
+    code = main(["clean"])
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("column, value, message", [
+    ("value_as_published", "mười tám", "cannot read"),
+    ("unit_as_published", "furlongs", "unknown unit"),
+    ("value_as_published", "180,5", "above 100"),
+    ("published_date", "2023-31-12", "month 31"),
+    ("period", "sometime", "cannot read period"),
+])
+def test_bad_cell_names_file_row_column_and_writes_nothing(project, capsys, column, value, message):
+    raw = project / "data" / "raw" / "press_indicators.csv"
+    _rewrite(raw, _set(12, column, value))
+    code, err = _run_clean(capsys)
+    assert code != 0
+    assert f"press_indicators.csv:12:{column}" in err
+    assert message in err
+    assert "expected" in err
+    assert not list((project / "data" / "processed").glob("*.csv"))
+
+
+def test_missing_column_is_an_error(project, capsys):
+    raw = project / "data" / "raw" / "seed_articles_indicators.csv"
+
+    def drop_kind(rows):
+        index = rows[0].index("kind")
+        for row in rows:
+            del row[index]
+    _rewrite(raw, drop_kind)
+    code, err = _run_clean(capsys)
+    assert code != 0 and "seed_articles_indicators.csv:1:kind: missing column" in err
+
+
+def test_edited_raw_file_fails_its_checksum(project, capsys):
+    raw = project / "data" / "raw" / "press_indicators.csv"
+    raw.write_bytes(raw.read_bytes().replace(b"21,5", b"22,5", 1))
+    code, err = _run_clean(capsys)
+    assert code != 0 and "does not match the sidecar" in err
+
+
+def test_failed_clean_leaves_published_tables_untouched(project, capsys):
+    assert main(["clean"]) == 0
+    before = {p.name: p.read_bytes() for p in (project / "data" / "processed").iterdir()}
+    _rewrite(project / "data" / "raw" / "press_indicators.csv", _set(5, "value_as_published", "??"))
+    code, _ = _run_clean(capsys)
+    assert code != 0
+    after = {p.name: p.read_bytes() for p in (project / "data" / "processed").iterdir()}
+    assert after == before
+
+
+def test_validate_lists_every_problem_of_a_candidate_file(tmp_path, capsys):
+    candidate = tmp_path / "new_figures.csv"
+    header = ["indicator", "geography", "period", "value_as_published", "unit_as_published", "kind",
+              "methodology_or_estimator", "source_publisher", "source_title", "source_url", "published_date"]
+    rows = [
+        ["digital_economy_share_GRDP", "HCMC", "2024", "23,4", "% GRDP", "estimate", "MIC (Bộ TT&TT)", "X", "T", "u", "2025-03-01"],
+        ["digital_economy_share_GRDP", "HCMC", "2024", "abc", "% GRDP", "estimate", "MIC", "X", "T", "u", "2025-03-01"],
+        ["dt_budget_share", "Atlantis", "2024", "1,5", "% ngân sách", "actual", "", "X", "T", "u", "2025/03/01"],
+    ]
+    with candidate.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([header] + rows)
+    code = main(["validate", str(candidate)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "new_figures.csv:3:value_as_published" in out
+    assert "new_figures.csv:4:geography" in out
+    assert "new_figures.csv:4:published_date" in out
+    assert ":2:" not in out
+
+
+def test_validate_cli_exit_code_on_shipped_data():
+    result = subprocess.run([sys.executable, "-m", "analysis", "validate"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
