@@ -32,6 +32,36 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_assess(args: argparse.Namespace) -> int:
+    from analysis.pipeline import assess
+
+    for name, path in assess(as_of=args.as_of, n_paths=args.paths).items():
+        print(f"wrote {path}")
+    return 0
+
+
+def _cmd_benchmark(args: argparse.Namespace) -> int:
+    import json
+
+    from analysis import config
+    from analysis.benchmark import evaluate, format_table, load_series
+    from analysis.storage import atomic_write_json
+
+    data = Path(args.data) if args.data else config.benchmark_file()
+    try:
+        series = load_series(data)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    result = evaluate(series, window=args.window, n_paths=args.paths, seed=args.seed)
+    result["data"] = str(data)
+    print(format_table(result))
+    if args.out:
+        atomic_write_json(Path(args.out), result)
+        print(f"wrote {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -39,6 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check raw files; list every problem as file:row:column")
     validate.add_argument("files", nargs="*", help="CSV files (default: every file in data/raw)")
     validate.set_defaults(func=_cmd_validate)
+    assess = commands.add_parser("assess", help="trend models + progress rules -> data/processed/forecasts.csv, assessments.csv")
+    assess.add_argument("--as-of", type=int, default=None, help="use only figures published up to this year")
+    assess.add_argument("--paths", type=int, default=4000, help="simulated paths per model (default 4000)")
+    assess.set_defaults(func=_cmd_assess)
+    bench = commands.add_parser("benchmark", help="back-test the forecast method on yearly series (M3 format)")
+    bench.add_argument("--data", help="CSV with series_id, t, value, split (default ../shared/benchmarks/m3_yearly.csv)")
+    bench.add_argument("--window", type=int, default=None, help="train on the last K points only")
+    bench.add_argument("--paths", type=int, default=500, help="simulated paths per model (default 500)")
+    bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--out", help="write the result as JSON")
+    bench.set_defaults(func=_cmd_benchmark)
     return parser
 
 

@@ -45,7 +45,7 @@ MIRROR_DOMAINS = (
 INDICATOR_COLUMNS = [
     "indicator", "geography", "boundary", "level", "year", "period", "span_start", "span_end",
     "value", "value_low", "value_high", "qualifier", "value_type", "unit", "kind", "estimator",
-    "source_id", "citations", "n_citations", "published_date", "conflict_id", "methodology",
+    "source_id", "citations", "n_citations", "published_date", "first_published", "conflict_id", "methodology",
     "boundary_basis", "raw_file", "raw_row", "value_as_published", "note",
 ]
 
@@ -438,8 +438,9 @@ def consolidate(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         if disputed:
             ambiguity = "the same figure is credited to " + ", ".join(disputed) + " by another source"
             row["note"] = "; ".join(n for n in (row.get("note"), ambiguity) if isinstance(n, str) and n)
+        dated = [d for d in chosen["published_date"] if isinstance(d, str) and d]
         row.update(citations=";".join(citations), n_citations=len(citations), conflict_id=conflict_id,
-                   source_id=best["source_id"])
+                   source_id=best["source_id"], first_published=min(dated) if dated else None)
         rows.append(row)
     indicators = pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
     return indicators, pd.DataFrame(conflicts, columns=CONFLICT_COLUMNS)

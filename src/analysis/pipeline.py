@@ -111,3 +111,20 @@ def load_table(name: str, directory: Path | None = None) -> pd.DataFrame:
 def load_manifest(directory: Path | None = None) -> dict:
     path = (directory or config.processed_dir()) / "clean_manifest.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def assess(as_of: int | None = None, directory: Path | None = None, n_paths: int = 4000) -> dict[str, Path]:
+    """Fit the models and rules on the processed tables; publish forecasts.csv and assessments.csv.
+
+    Returns
+    -------
+    dict of str to Path
+    """
+    from analysis.assessment import assess as run_assessment
+
+    folder = directory or config.processed_dir()
+    forecasts, assessments = run_assessment(load_table("indicators", folder), load_table("targets", folder),
+                                            as_of=as_of, n_paths=n_paths)
+    suffix = "" if as_of is None else f"-as-of-{as_of}"
+    published = publish_tables(folder, {f"forecasts{suffix}": forecasts, f"assessments{suffix}": assessments})
+    return {p.stem: p for p in published}
