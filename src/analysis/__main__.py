@@ -62,6 +62,26 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    from analysis.batch import RunOptions, run
+
+    options = RunOptions(only=args.only, langs=args.lang, as_of=args.as_of or 0, jobs=args.jobs, force=args.force,
+                         output=Path(args.output) if args.output else None, scheduler=args.scheduler,
+                         timeout=args.timeout, wait=args.wait, plan=Path(args.plan) if args.plan else None)
+    return run(options, log=lambda message: print(message, flush=True))
+
+
+def _cmd_bench_batch(args: argparse.Namespace) -> int:
+    from analysis.batch import bench_batch
+    from analysis.storage import atomic_write_json
+
+    result = bench_batch()
+    print(result)
+    if args.out:
+        atomic_write_json(Path(args.out), result)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -80,6 +100,21 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=0)
     bench.add_argument("--out", help="write the result as JSON")
     bench.set_defaults(func=_cmd_benchmark)
+    run_parser = commands.add_parser("run", help="regenerate every report in notebooks/plan.yml (HTML + PDF, each language)")
+    run_parser.add_argument("--only", action="append", help="plan entry name (repeatable)")
+    run_parser.add_argument("--lang", action="append", choices=["vi", "en"], help="language (repeatable; default: the plan's)")
+    run_parser.add_argument("--as-of", type=int, default=0, help="assess with figures published up to this year")
+    run_parser.add_argument("--jobs", type=int, default=2, help="parallel reports on the local process pool (default 2)")
+    run_parser.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
+    run_parser.add_argument("--output", help="reports folder (default reports/)")
+    run_parser.add_argument("--scheduler", help="address of a Dask distributed scheduler to send the reports to")
+    run_parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per notebook cell (default 600)")
+    run_parser.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another run's lock (default 0: exit)")
+    run_parser.add_argument("--plan", help="run plan (default notebooks/plan.yml)")
+    run_parser.set_defaults(func=_cmd_run)
+    bench_batch = commands.add_parser("bench-batch", help="time naive chain vs batch cold vs batch warm")
+    bench_batch.add_argument("--out", help="write the timings as JSON")
+    bench_batch.set_defaults(func=_cmd_bench_batch)
     return parser
 
 

@@ -85,7 +85,7 @@ def evaluate(series: list[tuple[str, np.ndarray, np.ndarray]], window: int | Non
     started = time.perf_counter()
     path_methods = ("default",) + tuple(f"model:{m}" for m in MODELS)
     scores = {m: {"smape": [], "mase": [], "in80": [], "in95": [], "brier": []} for m in path_methods + ("naive", "drift")}
-    eurostat_brier, events = [], []
+    eurostat_brier, events, default_probabilities = [], [], []
     z80, z95 = stats.norm.ppf(0.90), stats.norm.ppf(0.975)
     for index, (series_id, train_full, test) in enumerate(series):
         train = train_full[-window:] if window else train_full
@@ -117,6 +117,7 @@ def evaluate(series: list[tuple[str, np.ndarray, np.ndarray]], window: int | Non
                 probabilities[baseline] = float(1 - stats.norm.cdf(target, mean[-1], max(sd[-1], 1e-12)))
             for method, probability in probabilities.items():
                 scores[method]["brier"].append((probability - event) ** 2)
+            default_probabilities.append(probabilities["default"])
             verdict = _eurostat_yes(base_series, target, len(train) - 1 + horizon)
             eurostat_brier.append((verdict - event) ** 2)
     base_rate = float(np.mean(events)) if events else math.nan
@@ -140,8 +141,22 @@ def evaluate(series: list[tuple[str, np.ndarray, np.ndarray]], window: int | Non
         "base_rate": base_rate,
         "base_rate_brier": float(np.mean([(base_rate - e) ** 2 for e in events])),
         "pseudo_target_growth": list(PSEUDO_TARGET_GROWTH),
+        "calibration": calibration_bins(np.array(default_probabilities), np.array(events)),
         "seconds": round(time.perf_counter() - started, 2),
     }
+
+
+def calibration_bins(probabilities: np.ndarray, events: np.ndarray, bins: int = 10) -> list[dict]:
+    """Reliability table: per probability decile, mean forecast probability, observed frequency, count."""
+    edges = np.linspace(0, 1, bins + 1)
+    index = np.clip(np.digitize(probabilities, edges[1:-1]), 0, bins - 1)
+    out = []
+    for b in range(bins):
+        mask = index == b
+        if mask.any():
+            out.append({"bin": b, "mean_probability": float(probabilities[mask].mean()),
+                        "observed_frequency": float(events[mask].mean()), "count": int(mask.sum())})
+    return out
 
 
 def _eurostat_yes(series: pd.Series, target: float, target_index: int) -> float:

@@ -102,7 +102,7 @@ def load_table(name: str, directory: Path | None = None) -> pd.DataFrame:
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run `python -m analysis clean` first")
     frame = pd.read_csv(path, keep_default_na=True)
-    for column in ("year", "span_start", "span_end", "target_year", "as_of", "latest_year", "median_year_met"):
+    for column in ("year", "span_start", "span_end", "target_year", "as_of", "latest_year"):
         if column in frame:
             frame[column] = frame[column].astype("Int64")
     return frame
