@@ -5,6 +5,7 @@
 set -euo pipefail
 missing=()
 ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so' || missing+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b)
+ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset.so' || missing+=(libharfbuzz-subset0)
 fc-list 2>/dev/null | grep -qi 'DejaVu Sans' || missing+=(fonts-dejavu-core fontconfig)
 fc-list 2>/dev/null | grep -qi 'Noto Serif' || missing+=(fonts-noto-core)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)

@@ -151,7 +151,9 @@ def data_inputs() -> list[Path]:
 
 def task_fingerprint(task: Task, code: str, processed: str) -> str:
     notebook = (config.notebooks_dir() / task.notebook).read_bytes()
-    payload = json.dumps({"task": asdict(task), "code": code, "processed": processed}, sort_keys=True).encode()
+    # The timeout is how a report is run, not what it contains: changing it rebuilds nothing.
+    inputs = {k: v for k, v in asdict(task).items() if k != "timeout"}
+    payload = json.dumps({"task": inputs, "code": code, "processed": processed}, sort_keys=True).encode()
     return hashlib.sha256(notebook + payload).hexdigest()
 
 

@@ -42,7 +42,7 @@ def fan_chart(forecasts: pd.DataFrame, observations: dict[str, pd.Series], targe
         from the latest value of ``estimator``.
     """
     use_style()
-    fig, ax = plt.subplots()
+    fig, ax = plt.subplots(figsize=(7.2, 4.6))
     future = forecasts[forecasts["lo95"].notna()].sort_values("year")
     if not future.empty:
         observed = observations.get(estimator)
@@ -68,7 +68,7 @@ def fan_chart(forecasts: pd.DataFrame, observations: dict[str, pd.Series], targe
     ax.set_title(title, loc="left")
     ax.set_ylabel(unit_label or t("chart.percent", lang))
     ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.legend(loc="upper left", ncol=2)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
     fig.tight_layout()
     return fig
 

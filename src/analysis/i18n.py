@@ -116,6 +116,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # sentences
     "s.ok": {"vi": "Theo số liệu {estimator}, {indicator} đạt {latest} năm {latest_year}; cần tăng {required} điểm %/năm (đã tăng {observed}/năm). Xác suất đạt {target} năm {year}: {probability} ({likelihood}).",
              "en": "On {estimator} figures, {indicator} stood at {latest} in {latest_year}; it must rise {required} pp a year (it rose {observed} a year). Probability of {target} in {year}: {probability} ({likelihood})."},
+    "s.unmeasured": {"vi": "Năm {year} đã qua nhưng chưa có số liệu công bố (mới nhất: {latest_year}); xác suất là dự báo, chưa phải kết quả đo.",
+                     "en": "{year} has passed but no figure for it has been published (latest: {latest_year}); the probability is a forecast, not a measurement."},
     "s.too_few": {"vi": "Theo số liệu {estimator}, chỉ có {n} điểm số liệu: chưa đủ để dự báo; chỉ báo cáo tốc độ.", "en": "On {estimator} figures there are only {n} data points: too few to forecast; only the pace is reported."},
     "s.no_data": {"vi": "Chưa có số liệu nào cho địa giới này: dữ liệu chưa thể trả lời.", "en": "There are no figures yet for this boundary: the data cannot answer."},
     "s.verdict_head": {"vi": "{target}: xác suất đạt {probability} theo {estimator} ({likelihood}); khoảng giữa các phương pháp ước tính {low}–{high}.",

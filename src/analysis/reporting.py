@@ -38,19 +38,22 @@ def target_label(row: pd.Series, lang: str) -> str:
              value=fmt_percent(row["target_value"], lang, 0), year=int(row["target_year"]))
 
 
-def sentence(row: pd.Series, lang: str) -> str:
+def sentence(row: pd.Series, lang: str, today: dt.date | None = None) -> str:
     """One plain sentence for one assessment row, every number from the row."""
     estimator = t(f"estimator.{row['estimator']}", lang)
     if row["status"] == "no_observations":
         return t("s.no_data", lang)
     if row["status"] != "ok":
         return t("s.too_few", lang, estimator=estimator, n=int(row["n_obs"]))
-    return t("s.ok", lang, estimator=estimator, indicator=t(f"indicator.{row['indicator']}", lang),
+    text = t("s.ok", lang, estimator=estimator, indicator=t(f"indicator.{row['indicator']}", lang),
              latest=fmt_percent(row["latest_value"], lang, 2), latest_year=int(row["latest_year"]),
              required=fmt_number(row["required_pace_pp"], lang, 2), observed=fmt_number(row["observed_pace_pp"], lang, 2),
              target=fmt_percent(row["target_value"], lang, 0), year=int(row["target_year"]),
              probability=fmt_probability(row["p_meet_in_year"], lang),
              likelihood=t(f"likelihood.{likelihood_label(row['p_meet_in_year'])}", lang))
+    if int(row["target_year"]) < (today or dt.date.today()).year:
+        text += " " + t("s.unmeasured", lang, year=int(row["target_year"]), latest_year=int(row["latest_year"]))
+    return text
 
 
 def headline_rows(assessments: pd.DataFrame, primary: dict[str, str]) -> pd.DataFrame:

@@ -1,0 +1,165 @@
+"""The batch: plan validation, caching, parallel and Dask runs, and safety under injected faults."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from filelock import FileLock
+from nbformat.v4 import new_code_cell, new_notebook
+
+from analysis.batch import RunOptions, run
+
+ROOT = Path(__file__).resolve().parents[1]
+PLAN = {"languages": ["vi"], "reports": [
+    {"name": "hcmc-dx-budget", "notebook": "03-budget.ipynb", "title_key": "report.budget",
+     "parameters": {"indicator": "dt_budget_share", "boundary": "hcmc-pre-2025-07"}},
+]}
+
+
+def _fault_notebook(path: Path, source: str) -> None:
+    notebook = new_notebook()
+    parameters = new_code_cell('lang: str = "vi"  # language\nas_of: int = 0  # year (0: all)')
+    parameters.metadata["tags"] = ["parameters"]
+    notebook.cells = [parameters, new_code_cell(source)]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, str(path))
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    root = tmp_path_factory.mktemp("batch")
+    shutil.copytree(ROOT / "data" / "raw", root / "data" / "raw")
+    shutil.copy(ROOT / "data" / "curation.yml", root / "data" / "curation.yml")
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    _fault_notebook(root / "notebooks" / "raises.ipynb", "raise ValueError('injected failure')")
+    _fault_notebook(root / "notebooks" / "dies.ipynb", "import os\nos._exit(1)")
+    _fault_notebook(root / "notebooks" / "sleeps.ipynb", "import time\ntime.sleep(60)")
+    old = os.environ.get("ANALYSIS_ROOT")
+    os.environ["ANALYSIS_ROOT"] = str(root)
+    plan = root / "plan.yml"
+    plan.write_text(yaml.safe_dump(PLAN), encoding="utf-8")
+    messages: list[str] = []
+    assert run(RunOptions(plan=plan, jobs=1), log=messages.append) == 0
+    yield root
+    if old is None:
+        os.environ.pop("ANALYSIS_ROOT")
+    else:
+        os.environ["ANALYSIS_ROOT"] = old
+
+
+def _published(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in (root / "reports").glob("*/*") if p.suffix in (".html", ".pdf")}
+
+
+def _plan_with(root: Path, entry: dict) -> Path:
+    plan = root / "plan-fault.yml"
+    plan.write_text(yaml.safe_dump({"languages": ["vi"], "reports": PLAN["reports"] + [entry]}), encoding="utf-8")
+    return plan
+
+
+def test_second_run_does_no_work(project):
+    messages: list[str] = []
+    before = _published(project)
+    assert run(RunOptions(plan=project / "plan.yml"), log=messages.append) == 0
+    assert any("nothing to do" in m for m in messages)
+    assert any("data: inputs unchanged" in m for m in messages)
+    assert _published(project) == before
+    record = json.loads((project / "reports" / "_runs" / "latest.json").read_text())
+    assert record["reports"] == [{"key": "vi/hcmc-dx-budget", "status": "unchanged"}]
+    assert set(record["inputs"]) >= {"press_indicators.csv", "seed_articles_indicators.csv"}
+
+
+@pytest.mark.parametrize("name, notebook, timeout", [("raises", "raises.ipynb", 600), ("dies", "dies.ipynb", 600), ("sleeps", "sleeps.ipynb", 3)])
+def test_failing_notebook_keeps_published_reports_and_the_failed_notebook(project, name, notebook, timeout):
+    before = _published(project)
+    messages: list[str] = []
+    plan = _plan_with(project, {"name": name, "notebook": notebook, "title_key": "report.budget", "parameters": {}})
+    code = run(RunOptions(plan=plan, timeout=timeout, jobs=2), log=messages.append)
+    assert code == 1
+    failures = [m for m in messages if m.startswith("FAILED")]
+    assert len(failures) == 1 and f"vi/{name}" in failures[0]
+    assert (project / "reports" / "_failed" / "vi" / f"{name}.ipynb").exists()
+    assert _published(project) == before
+
+
+def test_failure_after_success_keeps_yesterdays_version(project):
+    before = _published(project)
+    budget = project / "notebooks" / "03-budget.ipynb"
+    original = budget.read_bytes()
+    notebook = nbformat.read(str(budget), as_version=4)
+    notebook.cells.append(new_code_cell("raise RuntimeError('broken today')"))
+    nbformat.write(notebook, str(budget))
+    try:
+        assert run(RunOptions(plan=project / "plan.yml"), log=lambda *_: None) == 1
+        assert _published(project) == before
+        index = (project / "reports" / "index.html").read_text(encoding="utf-8")
+        assert "previous version kept" in index
+    finally:
+        budget.write_bytes(original)
+
+
+def test_corrupt_raw_file_fails_loudly_and_keeps_reports(project):
+    before = _published(project)
+    raw = project / "data" / "raw" / "press_indicators.csv"
+    original = raw.read_bytes()
+    raw.write_bytes(original.replace(b"21,5", b"2x,5", 1))
+    messages: list[str] = []
+    try:
+        assert run(RunOptions(plan=project / "plan.yml"), log=messages.append) == 2
+        assert any("press_indicators.csv" in m and m.startswith("error") for m in messages)
+        assert _published(project) == before
+    finally:
+        raw.write_bytes(original)
+
+
+def test_two_runs_at_once_second_exits_with_a_clear_message(project):
+    before = _published(project)
+    messages: list[str] = []
+    with FileLock(str(project / "reports" / ".batch.lock")):
+        assert run(RunOptions(plan=project / "plan.yml"), log=messages.append) == 3
+    assert "another batch run" in messages[0]
+    assert _published(project) == before
+
+
+@pytest.mark.parametrize("parameters, message", [({"boundry": "x"}, "'boundry' is not declared"), ({"as_of": "2024"}, "should be int")])
+def test_plan_parameters_are_checked_before_anything_runs(project, parameters, message):
+    plan = _plan_with(project, {"name": "typo", "notebook": "03-budget.ipynb", "title_key": "report.budget", "parameters": parameters})
+    messages: list[str] = []
+    assert run(RunOptions(plan=plan), log=messages.append) == 2
+    assert any("plan entry 'typo'" in m and message in m for m in messages)
+
+
+def test_change_to_one_input_reruns_only_what_depends_on_it(project):
+    plan = project / "plan-two.yml"
+    entries = PLAN["reports"] + [{"name": "data-appendix", "notebook": "04-data-appendix.ipynb", "title_key": "report.data_appendix", "parameters": {}}]
+    plan.write_text(yaml.safe_dump({"languages": ["vi"], "reports": entries}), encoding="utf-8")
+    assert run(RunOptions(plan=plan, jobs=2), log=lambda *_: None) == 0
+    appendix = project / "notebooks" / "04-data-appendix.ipynb"
+    original = appendix.read_bytes()
+    notebook = nbformat.read(str(appendix), as_version=4)
+    notebook.cells[0].source += "\n"
+    nbformat.write(notebook, str(appendix))
+    messages: list[str] = []
+    try:
+        assert run(RunOptions(plan=plan), log=messages.append) == 0
+        built = [m for m in messages if m.startswith("[")]
+        assert len(built) == 1 and "vi/data-appendix" in built[0]
+    finally:
+        appendix.write_bytes(original)
+
+
+def test_dask_scheduler_runs_the_same_work(project):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        messages: list[str] = []
+        code = run(RunOptions(plan=project / "plan.yml", scheduler=cluster.scheduler_address, force=True,
+                              output=project / "reports-dask"), log=messages.append)
+    assert code == 0
+    assert (project / "reports-dask" / "vi" / "hcmc-dx-budget.pdf").read_bytes()[:5] == b"%PDF-"

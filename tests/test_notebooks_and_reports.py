@@ -1,0 +1,115 @@
+"""Every notebook runs under papermill on the shipped data; the reports carry the computed numbers."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from analysis import i18n
+from analysis.assessment import assess
+from analysis.batch import notebook_parameters
+from analysis.i18n import CATALOGUE, fmt_percent, fmt_probability
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_are_committed_without_outputs_and_have_a_parameters_cell(path):
+    notebook = nbformat.read(str(path), as_version=4)
+    assert all(not cell.get("outputs") and not cell.get("execution_count") for cell in notebook.cells if cell.cell_type == "code")
+    tagged = [c for c in notebook.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1
+    if path.name != "01-clean-indicators.ipynb":
+        assert {"lang", "as_of"} <= set(notebook_parameters(path))
+
+
+def test_catalogue_is_complete_in_both_languages():
+    for key, entry in CATALOGUE.items():
+        assert set(entry) == set(i18n.LANGUAGES), key
+        assert all(text.strip() for text in entry.values()), key
+        assert set(re.findall(r"{(\w+)}", entry["vi"])) == set(re.findall(r"{(\w+)}", entry["en"])), key
+
+
+def test_locale_formatting():
+    assert fmt_percent(18.66, "vi", 2) == "18,66%"
+    assert fmt_percent(18.66, "en", 2) == "18.66%"
+    assert i18n.fmt_number(1621191.5, "vi", 1) == "1.621.191,5"
+    assert fmt_probability(0.004, "en") == "<1%"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Run the batch once (Vietnamese and English summary + HCMC digital economy) into a temporary project."""
+    import os
+    import shutil
+
+    from analysis.batch import RunOptions, run
+
+    root = tmp_path_factory.mktemp("project")
+    shutil.copytree(ROOT / "data" / "raw", root / "data" / "raw")
+    shutil.copy(ROOT / "data" / "curation.yml", root / "data" / "curation.yml")
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    old = os.environ.get("ANALYSIS_ROOT")
+    os.environ["ANALYSIS_ROOT"] = str(root)
+    try:
+        code = run(RunOptions(only=["summary", "hcmc-digital-economy", "hcmc-dx-budget", "data-appendix", "method-appendix"],
+                              langs=["vi", "en"], jobs=2), log=lambda *_: None)
+    finally:
+        if old is None:
+            os.environ.pop("ANALYSIS_ROOT")
+        else:
+            os.environ["ANALYSIS_ROOT"] = old
+    assert code == 0
+    return root
+
+
+def _pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_every_report_has_html_and_pdf_in_both_languages(built):
+    for lang in ("vi", "en"):
+        for name in ("summary", "hcmc-digital-economy", "hcmc-dx-budget", "data-appendix", "method-appendix"):
+            assert (built / "reports" / lang / f"{name}.html").stat().st_size > 3_000
+            assert (built / "reports" / lang / f"{name}.pdf").read_bytes()[:5] == b"%PDF-"
+    index = (built / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "vi/summary.pdf" in index and "ok" in index
+
+
+def test_assessment_numbers_appear_in_html_and_pdf(built):
+    assessments = pd.read_csv(built / "data" / "processed" / "assessments.csv")
+    mic = assessments[(assessments.indicator == "digital_economy_share_GRDP") & (assessments.estimator == "mic")]
+    for lang in ("vi", "en"):
+        page = (built / "reports" / lang / "summary.html").read_text(encoding="utf-8")
+        text = re.sub(r"\s+", " ", _pdf_text(built / "reports" / lang / "summary.pdf"))
+        for _, row in mic.iterrows():
+            probability = fmt_probability(row.p_meet_in_year, lang)
+            assert probability in page and probability in text
+            assert fmt_percent(row.latest_value, lang, 2) in page
+        assert "<pre" not in page and "In [" not in page  # no code cells
+
+
+def test_vietnamese_pdf_has_diacritics_embedded_fonts_and_page_structure(built):
+    pdf = built / "reports" / "vi" / "summary.pdf"
+    text = _pdf_text(pdf)
+    assert "Kết luận" in text and "Mục lục" in text and "Trang 1 /" in text
+    first_page = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "Kết luận" in first_page and "xác suất" in first_page  # the verdict is on page one
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout.splitlines()[2:]
+    assert fonts and all(line.split()[-5] == "yes" for line in fonts)  # every font embedded
+    english = _pdf_text(built / "reports" / "en" / "summary.pdf")
+    assert "Verdict" in english and "Kết luận" not in english
+
+
+def test_vietnamese_report_has_no_english_catalogue_text(built):
+    page = (built / "reports" / "vi" / "hcmc-digital-economy.html").read_text(encoding="utf-8")
+    english_only = [entry["en"] for entry in CATALOGUE.values() if entry["en"] != entry["vi"] and "{" not in entry["en"] and len(entry["en"]) > 12]
+    leaked = [text for text in english_only if text in page]
+    assert leaked == []
