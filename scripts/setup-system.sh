@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# System libraries the Python packages need: Pango (WeasyPrint), fonts with Vietnamese
-# diacritics (DejaVu, Noto), poppler-utils (pdftotext/pdftoppm for PDF checks).
+# System libraries the Python packages need: Pango and HarfBuzz (WeasyPrint), fonts with
+# Vietnamese diacritics (DejaVu, Noto), poppler-utils (pdftotext/pdftoppm for PDF checks).
 # Installs only what is missing, with apt-get, when running as root; otherwise says what to install.
-set -euo pipefail
+set -eu
+libraries=$(ldconfig -p 2>/dev/null || true)
+fonts=$(fc-list 2>/dev/null || true)
 missing=()
-ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so' || missing+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b)
-ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset.so' || missing+=(libharfbuzz-subset0)
-fc-list 2>/dev/null | grep -qi 'DejaVu Sans' || missing+=(fonts-dejavu-core fontconfig)
-fc-list 2>/dev/null | grep -qi 'Noto Serif' || missing+=(fonts-noto-core)
+case "$libraries" in *libpango-1.0.so*) ;; *) missing+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b) ;; esac
+case "$libraries" in *libharfbuzz-subset.so*) ;; *) missing+=(libharfbuzz-subset0) ;; esac
+case "$fonts" in *"DejaVu Sans"*) ;; *) missing+=(fonts-dejavu-core fontconfig) ;; esac
+case "$fonts" in *"Noto Serif"*) ;; *) missing+=(fonts-noto-core) ;; esac
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
-python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -86,7 +86,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "estimator.ptit": {"vi": "Học viện Bưu chính Viễn thông (PTIT)", "en": "PTIT econometric estimate"},
     "estimator.city": {"vi": "Sở TT&TT / UBND TP", "en": "City statement"},
     "estimator.unknown": {"vi": "Không rõ phương pháp", "en": "Estimator not stated"},
-    "estimator.reported": {"vi": "Số liệu công bố", "en": "As reported"},
+    "estimator.reported": {"vi": "công bố chính thức", "en": "officially reported"},
     "estimator.none": {"vi": "Chưa có số liệu", "en": "No observations"},
     "eurostat.target_achieved": {"vi": "Đã đạt mục tiêu", "en": "Target achieved"},
     "eurostat.significant_progress": {"vi": "Tiến bộ rõ rệt", "en": "Significant progress"},

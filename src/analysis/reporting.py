@@ -135,6 +135,7 @@ def observations_table(indicators: pd.DataFrame, indicator: str, boundary: str, 
     table = frame.pivot_table(index="year", columns="est", values="label", aggfunc=lambda v: " / ".join(v))
     table.index = [str(int(y)) for y in table.index]
     table.index.name = t("col.year", lang)
+    table.columns.name = None
     return table.reset_index().fillna("–")
 
 
