@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 from pathlib import Path
 
@@ -10,14 +12,34 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def copy_project(root: Path, notebooks: bool = False) -> Path:
+    """Copy the raw files, sidecars, curation list (and notebooks) into a throw-away project root."""
+    shutil.copytree(ROOT / "data" / "raw", root / "data" / "raw")
+    (root / "data" / "processed").mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "data" / "curation.yml", root / "data" / "curation.yml")
+    if notebooks:
+        shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    return root
+
+
+@contextlib.contextmanager
+def project_root(root: Path):
+    """Point the package at ``root`` (``ANALYSIS_ROOT``) for the duration of a module-scoped fixture."""
+    old = os.environ.get("ANALYSIS_ROOT")
+    os.environ["ANALYSIS_ROOT"] = str(root)
+    try:
+        yield root
+    finally:
+        if old is None:
+            os.environ.pop("ANALYSIS_ROOT", None)
+        else:
+            os.environ["ANALYSIS_ROOT"] = old
+
+
 @pytest.fixture()
 def project(tmp_path, monkeypatch) -> Path:
     """A project root in tmp_path with the real raw files, sidecars and curation list."""
-    (tmp_path / "data" / "raw").mkdir(parents=True)
-    (tmp_path / "data" / "processed").mkdir()
-    for file in (ROOT / "data" / "raw").iterdir():
-        shutil.copy(file, tmp_path / "data" / "raw" / file.name)
-    shutil.copy(ROOT / "data" / "curation.yml", tmp_path / "data" / "curation.yml")
+    copy_project(tmp_path)
     monkeypatch.setenv("ANALYSIS_ROOT", str(tmp_path))
     return tmp_path
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -14,8 +12,8 @@ from filelock import FileLock
 from nbformat.v4 import new_code_cell, new_notebook
 
 from analysis.batch import RunOptions, run
+from conftest import copy_project, project_root
 
-ROOT = Path(__file__).resolve().parents[1]
 PLAN = {"languages": ["vi"], "reports": [
     {"name": "hcmc-dx-budget", "notebook": "03-budget.ipynb", "title_key": "report.budget",
      "parameters": {"indicator": "dt_budget_share", "boundary": "hcmc-pre-2025-07"}},
@@ -33,24 +31,15 @@ def _fault_notebook(path: Path, source: str) -> None:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    root = tmp_path_factory.mktemp("batch")
-    shutil.copytree(ROOT / "data" / "raw", root / "data" / "raw")
-    shutil.copy(ROOT / "data" / "curation.yml", root / "data" / "curation.yml")
-    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    root = copy_project(tmp_path_factory.mktemp("batch"), notebooks=True)
     _fault_notebook(root / "notebooks" / "raises.ipynb", "raise ValueError('injected failure')")
     _fault_notebook(root / "notebooks" / "dies.ipynb", "import os\nos._exit(1)")
     _fault_notebook(root / "notebooks" / "sleeps.ipynb", "import time\ntime.sleep(60)")
-    old = os.environ.get("ANALYSIS_ROOT")
-    os.environ["ANALYSIS_ROOT"] = str(root)
-    plan = root / "plan.yml"
-    plan.write_text(yaml.safe_dump(PLAN), encoding="utf-8")
-    messages: list[str] = []
-    assert run(RunOptions(plan=plan, jobs=1), log=messages.append) == 0
-    yield root
-    if old is None:
-        os.environ.pop("ANALYSIS_ROOT")
-    else:
-        os.environ["ANALYSIS_ROOT"] = old
+    with project_root(root):
+        plan = root / "plan.yml"
+        plan.write_text(yaml.safe_dump(PLAN), encoding="utf-8")
+        assert run(RunOptions(plan=plan, jobs=1), log=lambda *_: None) == 0
+        yield root
 
 
 def _published(root: Path) -> dict[str, bytes]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 from pathlib import Path
@@ -12,9 +11,9 @@ import pandas as pd
 import pytest
 
 from analysis import i18n
-from analysis.assessment import assess
 from analysis.batch import notebook_parameters
 from analysis.i18n import CATALOGUE, fmt_percent, fmt_probability
+from conftest import copy_project, project_root
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -47,25 +46,12 @@ def test_locale_formatting():
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """Run the batch once (Vietnamese and English summary + HCMC digital economy) into a temporary project."""
-    import os
-    import shutil
-
     from analysis.batch import RunOptions, run
 
-    root = tmp_path_factory.mktemp("project")
-    shutil.copytree(ROOT / "data" / "raw", root / "data" / "raw")
-    shutil.copy(ROOT / "data" / "curation.yml", root / "data" / "curation.yml")
-    shutil.copytree(ROOT / "notebooks", root / "notebooks")
-    old = os.environ.get("ANALYSIS_ROOT")
-    os.environ["ANALYSIS_ROOT"] = str(root)
-    try:
+    root = copy_project(tmp_path_factory.mktemp("project"), notebooks=True)
+    with project_root(root):
         code = run(RunOptions(only=["summary", "hcmc-digital-economy", "hcmc-dx-budget", "data-appendix", "method-appendix"],
                               langs=["vi", "en"], jobs=2), log=lambda *_: None)
-    finally:
-        if old is None:
-            os.environ.pop("ANALYSIS_ROOT")
-        else:
-            os.environ["ANALYSIS_ROOT"] = old
     assert code == 0
     return root
 
