@@ -29,6 +29,18 @@ def test_notebooks_are_committed_without_outputs_and_have_a_parameters_cell(path
         assert {"lang", "as_of"} <= set(notebook_parameters(path))
 
 
+def test_cleaning_notebook_runs_under_papermill(tmp_path):
+    import papermill
+
+    root = copy_project(tmp_path / "project", notebooks=True)
+    with project_root(root):
+        papermill.execute_notebook(str(root / "notebooks" / "01-clean-indicators.ipynb"), str(tmp_path / "out.ipynb"),
+                                   parameters={"publish": True}, kernel_name="python3", progress_bar=False)
+    assert (root / "data" / "processed" / "indicators.csv").exists()
+    executed = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4)
+    assert "21.5" in "".join(str(o) for cell in executed.cells for o in cell.get("outputs", []))
+
+
 def test_catalogue_is_complete_in_both_languages():
     for key, entry in CATALOGUE.items():
         assert set(entry) == set(i18n.LANGUAGES), key
