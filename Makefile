@@ -12,7 +12,7 @@ JOBS ?= 2
 
 ## help: list the targets
 help:
-	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /' | column -t -s ':'
+	@awk '/^## /{sub(/^## /,""); name=$$0; sub(/:.*/,"",name); text=$$0; sub(/^[^:]*: /,"",text); printf "  %-10s %s\n", name, text}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml scripts/setup-system.sh
 	bash scripts/setup-system.sh
