@@ -106,8 +106,10 @@ def test_vietnamese_pdf_has_diacritics_embedded_fonts_and_page_structure(built):
     assert "Verdict" in english and "Kết luận" not in english
 
 
-def test_vietnamese_report_has_no_english_catalogue_text(built):
-    page = (built / "reports" / "vi" / "hcmc-digital-economy.html").read_text(encoding="utf-8")
+@pytest.mark.parametrize("name", ["summary", "hcmc-digital-economy", "hcmc-dx-budget", "data-appendix", "method-appendix"])
+def test_vietnamese_report_has_no_english_catalogue_text_or_rule_ids(built, name):
+    page = (built / "reports" / "vi" / f"{name}.html").read_text(encoding="utf-8")
     english_only = [entry["en"] for entry in CATALOGUE.values() if entry["en"] != entry["vi"] and "{" not in entry["en"] and len(entry["en"]) > 12]
     leaked = [text for text in english_only if text in page]
-    assert leaked == []
+    rule_ids = [key.split(".", 1)[1] for key in CATALOGUE if key.startswith("rule.")]
+    assert leaked == [] and [rule for rule in rule_ids if f">{rule}<" in page] == []

@@ -41,7 +41,6 @@ def _cmd_assess(args: argparse.Namespace) -> int:
 
 
 def _cmd_benchmark(args: argparse.Namespace) -> int:
-
     from analysis import config
     from analysis.benchmark import evaluate, format_table, load_series
     from analysis.storage import atomic_write_json

@@ -58,6 +58,7 @@ class Exclusion:
     row: int
     value: str
     reason: str
+    reason_vi: str | None = None
 
 
 def read_raw_file(path: Path) -> tuple[pd.DataFrame, list[Problem]]:
@@ -106,7 +107,8 @@ def load_curation(path: Path | None) -> list[Exclusion]:
     if path is None or not path.exists():
         return []
     document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return [Exclusion(e["file"], int(e["row"]), str(e["value"]), e["reason"]) for e in document.get("exclusions", [])]
+    return [Exclusion(e["file"], int(e["row"]), str(e["value"]), e["reason"], e.get("reason_vi"))
+            for e in document.get("exclusions", [])]
 
 
 def source_id(publisher: str, title: str, url: str) -> str:
@@ -210,6 +212,8 @@ def parse_row(raw: dict) -> tuple[dict | None, list[Problem]]:
         "raw_file": file,
         "raw_row": row,
         "value_as_published": value_text,
+        "geography_as_published": raw["geography"],
+        "period_as_published": raw["period"],
         "note": "; ".join(notes) or None,
     }
     return record, []
@@ -243,7 +247,7 @@ def parse_rows(raw: pd.DataFrame, exclusions: Iterable[Exclusion] = ()) -> tuple
                                         f"curation entry expects '{entry.value}' but the raw row holds '{raw_row['value_as_published']}'",
                                         "the curation entry to match the raw row (update data/curation.yml)"))
                 continue
-            excluded.append(_exclusion_row(raw_row, "curated", entry.reason))
+            excluded.append(_exclusion_row(raw_row, "curated", entry.reason, entry.reason_vi))
             continue
         record, row_problems = parse_row(raw_row)
         problems.extend(row_problems)
@@ -256,13 +260,13 @@ def parse_rows(raw: pd.DataFrame, exclusions: Iterable[Exclusion] = ()) -> tuple
     return pd.DataFrame(records), pd.DataFrame(excluded, columns=EXCLUSION_COLUMNS), problems
 
 
-EXCLUSION_COLUMNS = ["raw_file", "raw_row", "indicator", "geography", "period", "value_as_published", "rule", "reason"]
+EXCLUSION_COLUMNS = ["raw_file", "raw_row", "indicator", "geography", "period", "value_as_published", "rule", "reason", "reason_vi"]
 
 
-def _exclusion_row(row: dict, rule: str, reason: str) -> dict:
+def _exclusion_row(row: dict, rule: str, reason: str, reason_vi: str | None = None) -> dict:
     return {"raw_file": row["raw_file"], "raw_row": int(row["raw_row"]), "indicator": row["indicator"],
             "geography": row.get("geography", ""), "period": row.get("period", ""),
-            "value_as_published": row["value_as_published"], "rule": rule, "reason": reason}
+            "value_as_published": row["value_as_published"], "rule": rule, "reason": reason, "reason_vi": reason_vi}
 
 
 def apply_exclusion_rules(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -296,7 +300,11 @@ def apply_exclusion_rules(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
                                   f"{row['value']:,.0f} VND billion equals the total GRDP of {int(row['year'])} "
                                   f"({total['value']:,.0f}, {total['publisher']}); misattributed as the digital economy")
                 break
-    excluded = [_exclusion_row(records.loc[i].to_dict(), rule, reason) for i, (rule, reason) in reasons.items()]
+    excluded = []
+    for index, (rule, reason) in reasons.items():
+        row = records.loc[index]
+        excluded.append(_exclusion_row({**row.to_dict(), "geography": row["geography_as_published"],
+                                        "period": row["period_as_published"]}, rule, reason))
     return records.drop(index=list(reasons)), pd.DataFrame(excluded, columns=EXCLUSION_COLUMNS)
 
 

@@ -157,6 +157,50 @@ def rules_table(assessments: pd.DataFrame, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def base_value_sensitivity(indicators: pd.DataFrame, indicator: str, boundary: str, primary: pd.Series,
+                           goals: list[dict], lang: str) -> pd.DataFrame:
+    """Eurostat verdicts for a series' latest value against every figure published for its earlier years.
+
+    The rule uses only two end points, so a base figure from another estimator (or either end
+    of a published range) can change the verdict; this table shows by how much.  It mixes
+    estimators on purpose, to show the pitfall; no forecast is ever fitted this way.
+    """
+    from analysis.progress import eurostat_assessment
+
+    if len(primary) < 2 or len(goals) == 0:
+        return pd.DataFrame()
+    latest_year = int(primary.index[-1])
+    rows = indicators[(indicators["indicator"] == indicator) & (indicators["boundary"] == boundary)
+                      & indicators["year"].isin([int(y) for y in primary.index[:-1]])
+                      & indicators["kind"].isin(["actual", "estimate"]) & (indicators["period"] == "Y")]
+    candidates = []
+    for _, row in rows.iterrows():
+        label = t(f"estimator.{row['estimator']}", lang)
+        year = int(row["year"])
+        candidates.append((year, label, float(row["value"])))
+        if not _missing(row["value_low"]):
+            candidates += [(year, f"{label} ({t('col.low', lang)})", float(row["value_low"])),
+                           (year, f"{label} ({t('col.high', lang)})", float(row["value_high"]))]
+    records = []
+    for base_year, label, value in sorted(set(candidates), key=lambda c: (c[0], c[2])):
+        series = pd.Series({base_year: value, latest_year: float(primary.iloc[-1])})
+        record = {t("col.base_year", lang): f"{base_year}: {label}", t("col.value", lang): fmt_percent(value, lang, 2)}
+        for goal in goals:
+            result = eurostat_assessment(series, goal["value"], goal["year"])
+            record[f"{fmt_percent(goal['value'], lang, 0)} ({goal['year']})"] = (
+                f"{t('eurostat.' + result['category'], lang)} ({fmt_number(result['ratio'], lang, 2)})")
+        records.append(record)
+    return pd.DataFrame(records)
+
+
+def exclusion_reason(row: pd.Series, lang: str) -> str:
+    """Why a row was excluded, in the report's language (curated reasons carry a Vietnamese text)."""
+    if lang == "vi":
+        text = row.get("reason_vi")
+        return text if isinstance(text, str) and text else t(f"rule.{row['rule']}", lang)
+    return str(row["reason"])
+
+
 def base_sensitivity(row: pd.Series, lang: str) -> str:
     """Eurostat verdicts with each possible base year, as a sentence."""
     items = []
