@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -319,8 +320,6 @@ CONFLICT_COLUMNS = ["conflict_id", "indicator", "geography", "boundary", "year",
 
 def decimals(value_text: str) -> int:
     """Number of decimals printed in a figure ("18,66" -> 2, "khoảng 19" -> 0)."""
-    import re
-
     match = re.search(r"\d+[.,](\d+)(?!.*\d[.,]\d)", value_text or "")
     if not match:
         return 0

@@ -13,7 +13,6 @@ import math
 import numpy as np
 import pandas as pd
 
-EUROSTAT_CATEGORIES = ("target_achieved", "significant_progress", "moderate_progress", "insufficient_progress", "moving_away")
 UNSD_CATEGORIES = ("target_met_or_on_track", "fair_progress_acceleration_needed", "stagnation_or_regression")
 
 

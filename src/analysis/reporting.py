@@ -387,8 +387,3 @@ def html_to_pdf(page: str, pdf_path: Path, base_url: str | None = None) -> None:
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     HTML(string=page, base_url=base_url).write_pdf(str(pdf_path))
-
-
-def results_json(assessments: pd.DataFrame) -> str:
-    """The assessment numbers a report shows, as JSON (read by tests and the index)."""
-    return json.dumps(json.loads(assessments.to_json(orient="records")), ensure_ascii=False, indent=1)
