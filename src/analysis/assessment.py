@@ -8,6 +8,7 @@ boundary change: a series is one indicator x boundary x estimator.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -145,10 +146,7 @@ def assess_series(series: pd.Series, target: dict, unit: str, n_paths: int = 400
         met = latest_value >= target_value if comparator != "at_most" else latest_value <= target_value
         result.update(p_meet_in_year=float(met), p_met_by_year=float(met))
         return result, None
-    years = series.index.to_numpy()
-    values = series.to_numpy(float)
-    per_model = {m: forecasting.simulate_paths(years, values, horizon, unit, n_paths, models=(m,), seed=seed)
-                 for m in forecasting.MODELS}
+    per_model = _paths_by_model(tuple(int(y) for y in series.index), tuple(float(v) for v in series), horizon, unit, n_paths, seed)
     paths = np.vstack([per_model[m] for m in forecasting.DEFAULT_MODELS])
     step = target_year - latest_year - 1
     observed_met = bool((series >= target_value).any()) if comparator != "at_most" else bool((series <= target_value).any())
@@ -162,6 +160,14 @@ def assess_series(series: pd.Series, target: dict, unit: str, n_paths: int = 400
         median_projection_value=float(np.median(paths[:, step])),
     )
     return result, paths
+
+
+@functools.lru_cache(maxsize=64)
+def _paths_by_model(years: tuple[int, ...], values: tuple[float, ...], horizon: int, unit: str | None,
+                    n_paths: int, seed: int) -> dict[str, np.ndarray]:
+    """Simulated paths per model; cached because every target of one series uses the same paths."""
+    return {m: forecasting.simulate_paths(np.array(years), np.array(values), horizon, unit, n_paths, models=(m,), seed=seed)
+            for m in forecasting.MODELS}
 
 
 def assess(indicators: pd.DataFrame, targets: pd.DataFrame, plan: tuple[PlanEntry, ...] = DEFAULT_PLAN,

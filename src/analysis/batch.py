@@ -33,8 +33,9 @@ from pathlib import Path
 
 import yaml
 
-from analysis import __version__, config
+from analysis import __version__, config, pipeline
 from analysis.errors import RawDataError
+from analysis.storage import atomic_write_json
 
 STATE_FILE = ".state.json"
 
@@ -161,8 +162,6 @@ def task_fingerprint(task: Task, code: str, processed: str) -> str:
 
 def run_data_stage(state: dict, as_of: int, force: bool, log) -> tuple[str, bool]:
     """Clean, assess and benchmark unless their inputs are unchanged; return (processed hash, ran)."""
-    from analysis import pipeline
-
     code = code_fingerprint()
     benchmark = config.benchmark_file()
     inputs = _hash_files(data_inputs()) + code + (_hash_files([benchmark]) if benchmark.exists() else "") + str(as_of)
@@ -180,7 +179,6 @@ def run_data_stage(state: dict, as_of: int, force: bool, log) -> tuple[str, bool
         pipeline.assess(as_of=as_of)
     if benchmark.exists():
         from analysis.benchmark import evaluate, load_series
-        from analysis.storage import atomic_write_json
 
         series = load_series(benchmark)
         for name, window in (("full", None), ("window6", 6)):
@@ -203,7 +201,6 @@ def build_report(task: Task, staging: str, root: str) -> dict:
     os.environ["ANALYSIS_ROOT"] = root
     import papermill
 
-    from analysis import pipeline
     from analysis.i18n import t
     from analysis.reporting import html_to_pdf, notebook_to_html
 
@@ -302,9 +299,6 @@ def run(options: RunOptions, log=print) -> int:
     """Run the batch; return the exit code (0 ok, 1 a report failed, 2 bad input or plan, 3 locked)."""
     from filelock import FileLock, Timeout
 
-    from analysis import pipeline
-    from analysis.storage import atomic_write_json
-
     output = (options.output or config.reports_dir()).resolve()
     output.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(output / ".batch.lock"))
@@ -314,12 +308,12 @@ def run(options: RunOptions, log=print) -> int:
         log(f"error: another batch run holds {output / '.batch.lock'}; try again later (or pass --wait SECONDS)")
         return 3
     try:
-        return _run_locked(options, output, log, pipeline, atomic_write_json)
+        return _run_locked(options, output, log)
     finally:
         lock.release()
 
 
-def _run_locked(options: RunOptions, output: Path, log, pipeline, atomic_write_json) -> int:
+def _run_locked(options: RunOptions, output: Path, log) -> int:
     started = time.perf_counter()
     state_path = output / STATE_FILE
     state = json.loads(state_path.read_text(encoding="utf-8")) if state_path.exists() else {}
@@ -333,7 +327,7 @@ def _run_locked(options: RunOptions, output: Path, log, pipeline, atomic_write_j
         for line in str(exc).splitlines():
             log(f"error: {line}")
         record.update(status="failed", error=str(exc))
-        _write_record(output, record, atomic_write_json)
+        _write_record(output, record)
         return 2
     record["inputs"] = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in data_inputs()}
     code = code_fingerprint()
@@ -374,7 +368,7 @@ def _run_locked(options: RunOptions, output: Path, log, pipeline, atomic_write_j
     atomic_write_json(state_path, state)
     write_index(output, plan, state, vintage)
     record.update(status="failed" if failures else "ok", data_stage_ran=data_ran, seconds=round(time.perf_counter() - started, 2))
-    _write_record(output, record, atomic_write_json)
+    _write_record(output, record)
     for failure in failures:
         log(f"FAILED {failure['key']}: {failure.get('error')} (notebook kept in {output / '_failed' / failure['lang']})")
     if todo:
@@ -415,7 +409,7 @@ def _execute(tasks: list[Task], staging: Path, options: RunOptions, log) -> list
     return results
 
 
-def _write_record(output: Path, record: dict, atomic_write_json) -> None:
+def _write_record(output: Path, record: dict) -> None:
     stamp = record["started_at"].replace(":", "").replace("+0000", "Z")
     atomic_write_json(output / "_runs" / f"run-{stamp}.json", record)
     atomic_write_json(output / "_runs" / "latest.json", record)
