@@ -14,16 +14,28 @@ JOBS ?= 2
 help:
 	@awk '/^## /{sub(/^## /,""); name=$$0; sub(/:.*/,"",name); text=$$0; sub(/^[^:]*: /,"",text); printf "  %-10s %s\n", name, text}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml scripts/setup-system.sh
+$(STAMP): pyproject.toml requirements.lock scripts/setup-system.sh
 	bash scripts/setup-system.sh
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (hcmc-dx)"
 	touch $(STAMP)
 
-## setup: create .venv, install the package and its Jupyter kernel (system packages via apt if missing)
+## setup: create .venv, install the pinned packages (requirements.lock), the package and its Jupyter kernel
 setup: $(STAMP)
+
+## lock: re-pin every dependency of pyproject.toml, with hashes, into requirements.lock (then commit it)
+lock: $(STAMP)
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --extra lint --generate-hashes --universal \
+		--python-version 3.11 --quiet -o requirements.lock
+
+## lint: ruff (lint rules and formatting) on the package, the tests and the notebooks
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests notebooks
+	$(VENV)/bin/ruff format --check src tests notebooks
 
 ## data: clean raw data into data/processed (indicators, targets, conflicts, exclusions, sources)
 data: $(STAMP)
@@ -60,4 +72,4 @@ clean:
 	rm -rf data/processed/*.csv data/processed/*.json reports/*/ reports/*.html reports/*.json
 	find . -name __pycache__ -prune -exec rm -rf {} +
 
-.PHONY: help setup data validate assess report test bench lab clean
+.PHONY: help setup lock lint data validate assess report test bench lab clean

@@ -13,10 +13,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def copy_project(root: Path, notebooks: bool = False) -> Path:
-    """Copy the raw files, sidecars, curation list (and notebooks) into a throw-away project root."""
+    """Copy the raw files, sidecars, curation list, assessment plan (and notebooks) into a throw-away project root."""
     shutil.copytree(ROOT / "data" / "raw", root / "data" / "raw")
     (root / "data" / "processed").mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "data" / "curation.yml", root / "data" / "curation.yml")
+    for name in ("curation.yml", "assessment_plan.yml"):
+        shutil.copy(ROOT / "data" / name, root / "data" / name)
     if notebooks:
         shutil.copytree(ROOT / "notebooks", root / "notebooks")
     return root
@@ -47,8 +48,9 @@ def project(tmp_path, monkeypatch) -> Path:
 @pytest.fixture(scope="session")
 def cleaned(tmp_path_factory) -> dict:
     """The shipped raw data cleaned once per session into a temporary folder."""
-    from analysis.cleaning import clean_frames, load_curation, read_raw_file
     import pandas as pd
+
+    from analysis.data.cleaning import clean_frames, load_curation, read_raw_file
 
     frames = [read_raw_file(p)[0] for p in sorted((ROOT / "data" / "raw").glob("*.csv"))]
     result = clean_frames(pd.concat(frames, ignore_index=True), load_curation(ROOT / "data" / "curation.yml"))

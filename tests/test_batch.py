@@ -11,13 +11,20 @@ import yaml
 from filelock import FileLock
 from nbformat.v4 import new_code_cell, new_notebook
 
-from analysis.batch import RunOptions, run
+from analysis.batch.run import RunOptions, run
 from conftest import copy_project, project_root
 
-PLAN = {"languages": ["vi"], "reports": [
-    {"name": "hcmc-dx-budget", "notebook": "03-budget.ipynb", "title_key": "report.budget",
-     "parameters": {"indicator": "dt_budget_share", "boundary": "hcmc-pre-2025-07"}},
-]}
+PLAN = {
+    "languages": ["vi"],
+    "reports": [
+        {
+            "name": "hcmc-dx-budget",
+            "notebook": "03-budget.ipynb",
+            "title_key": "report.budget",
+            "parameters": {"indicator": "dt_budget_share", "boundary": "hcmc-pre-2025-07"},
+        },
+    ],
+}
 
 
 def _fault_notebook(path: Path, source: str) -> None:
@@ -43,7 +50,11 @@ def project(tmp_path_factory):
 
 
 def _published(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in (root / "reports").glob("*/*") if p.suffix in (".html", ".pdf")}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in (root / "reports").glob("*/*")
+        if p.suffix in (".html", ".pdf")
+    }
 
 
 def _plan_with(root: Path, entry: dict) -> Path:
@@ -64,7 +75,10 @@ def test_second_run_does_no_work(project):
     assert set(record["inputs"]) >= {"press_indicators.csv", "seed_articles_indicators.csv"}
 
 
-@pytest.mark.parametrize("name, notebook, timeout", [("raises", "raises.ipynb", 600), ("dies", "dies.ipynb", 600), ("sleeps", "sleeps.ipynb", 3)])
+@pytest.mark.parametrize(
+    "name, notebook, timeout",
+    [("raises", "raises.ipynb", 600), ("dies", "dies.ipynb", 600), ("sleeps", "sleeps.ipynb", 3)],
+)
 def test_failing_notebook_keeps_published_reports_and_the_failed_notebook(project, name, notebook, timeout):
     before = _published(project)
     messages: list[str] = []
@@ -116,9 +130,13 @@ def test_two_runs_at_once_second_exits_with_a_clear_message(project):
     assert _published(project) == before
 
 
-@pytest.mark.parametrize("parameters, message", [({"boundry": "x"}, "'boundry' is not declared"), ({"as_of": "2024"}, "should be int")])
+@pytest.mark.parametrize(
+    "parameters, message", [({"boundry": "x"}, "'boundry' is not declared"), ({"as_of": "2024"}, "should be int")]
+)
 def test_plan_parameters_are_checked_before_anything_runs(project, parameters, message):
-    plan = _plan_with(project, {"name": "typo", "notebook": "03-budget.ipynb", "title_key": "report.budget", "parameters": parameters})
+    plan = _plan_with(
+        project, {"name": "typo", "notebook": "03-budget.ipynb", "title_key": "report.budget", "parameters": parameters}
+    )
     messages: list[str] = []
     assert run(RunOptions(plan=plan), log=messages.append) == 2
     assert any("plan entry 'typo'" in m and message in m for m in messages)
@@ -126,7 +144,14 @@ def test_plan_parameters_are_checked_before_anything_runs(project, parameters, m
 
 def test_change_to_one_input_reruns_only_what_depends_on_it(project):
     plan = project / "plan-two.yml"
-    entries = PLAN["reports"] + [{"name": "data-appendix", "notebook": "04-data-appendix.ipynb", "title_key": "report.data_appendix", "parameters": {}}]
+    entries = PLAN["reports"] + [
+        {
+            "name": "data-appendix",
+            "notebook": "04-data-appendix.ipynb",
+            "title_key": "report.data_appendix",
+            "parameters": {},
+        }
+    ]
     plan.write_text(yaml.safe_dump({"languages": ["vi"], "reports": entries}), encoding="utf-8")
     assert run(RunOptions(plan=plan, jobs=2), log=lambda *_: None) == 0
     appendix = project / "notebooks" / "04-data-appendix.ipynb"
@@ -148,7 +173,14 @@ def test_dask_scheduler_runs_the_same_work(project):
 
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
         messages: list[str] = []
-        code = run(RunOptions(plan=project / "plan.yml", scheduler=cluster.scheduler_address, force=True,
-                              output=project / "reports-dask"), log=messages.append)
+        code = run(
+            RunOptions(
+                plan=project / "plan.yml",
+                scheduler=cluster.scheduler_address,
+                force=True,
+                output=project / "reports-dask",
+            ),
+            log=messages.append,
+        )
     assert code == 0
     assert (project / "reports-dask" / "vi" / "hcmc-dx-budget.pdf").read_bytes()[:5] == b"%PDF-"

@@ -10,16 +10,21 @@ from pathlib import Path
 import pytest
 
 from analysis.__main__ import main
-from analysis.provenance import check_checksum, sha256_of, sidecar_path
+from analysis.data.provenance import check_checksum, sha256_of, sidecar_path
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _share(tables, year, estimator, value_type="point"):
     frame = tables["indicators"]
-    rows = frame[(frame.indicator == "digital_economy_share_GRDP") & (frame.geography == "hcmc")
-                 & (frame.boundary == "hcmc-pre-2025-07") & (frame.year == year)
-                 & (frame.estimator == estimator) & (frame.value_type == value_type)]
+    rows = frame[
+        (frame.indicator == "digital_economy_share_GRDP")
+        & (frame.geography == "hcmc")
+        & (frame.boundary == "hcmc-pre-2025-07")
+        & (frame.year == year)
+        & (frame.estimator == estimator)
+        & (frame.value_type == value_type)
+    ]
     assert len(rows) == 1, rows
     return rows.iloc[0]
 
@@ -69,15 +74,22 @@ def test_merged_city_is_a_separate_boundary(cleaned):
     merged = targets[(targets.indicator == "digital_economy_share_GRDP") & (targets.boundary == "hcmc-merged-2025-07")]
     pre = targets[(targets.indicator == "digital_economy_share_GRDP") & (targets.boundary == "hcmc-pre-2025-07")]
     assert 2030 in set(merged.target_year)
-    assert {(2025, 25.0), (2030, 40.0)} <= set(zip(pre[pre.preferred].target_year, pre[pre.preferred].value))
+    preferred = pre[pre.preferred]
+    assert {(2025, 25.0), (2030, 40.0)} <= set(zip(preferred.target_year, preferred.value, strict=True))
 
 
 def test_targets_keep_disagreeing_values_with_legal_basis(cleaned):
     targets = cleaned["targets"]
-    hcmc_2025 = targets[(targets.indicator == "digital_economy_share_GRDP") & (targets.boundary == "hcmc-pre-2025-07") & (targets.target_year == 2025)]
+    hcmc_2025 = targets[
+        (targets.indicator == "digital_economy_share_GRDP")
+        & (targets.boundary == "hcmc-pre-2025-07")
+        & (targets.target_year == 2025)
+    ]
     assert set(hcmc_2025.value) == {20.0, 25.0}
     assert hcmc_2025[hcmc_2025.value == 25].legal_basis.iloc[0].count("|") >= 2
-    budget = targets[(targets.indicator == "dt_budget_share") & (targets.geography == "hcmc") & (targets.period == "annual")]
+    budget = targets[
+        (targets.indicator == "dt_budget_share") & (targets.geography == "hcmc") & (targets.period == "annual")
+    ]
     assert 2.0 in set(budget.value) and set(budget.comparator) == {"at_least"}
 
 
@@ -88,6 +100,7 @@ def test_shipped_checksums_match_sidecars():
 
 # --- bad input --------------------------------------------------------------------------
 
+
 def _rewrite(path: Path, mutate) -> None:
     """Write a modified copy of a raw file and refresh its sidecar checksum (a deliberate new vintage)."""
     rows = list(csv.reader(path.open(encoding="utf-8")))
@@ -96,13 +109,14 @@ def _rewrite(path: Path, mutate) -> None:
         csv.writer(handle).writerows(rows)
     meta = sidecar_path(path)
     text = meta.read_text(encoding="utf-8")
-    old = [line for line in text.splitlines() if line.strip().startswith("sha256:")][0]
+    old = next(line for line in text.splitlines() if line.strip().startswith("sha256:"))
     meta.write_text(text.replace(old, f"  sha256: {sha256_of(path)}"), encoding="utf-8")
 
 
 def _set(row_number: int, column: str, value: str):
     def mutate(rows):
         rows[row_number - 1][rows[0].index(column)] = value
+
     return mutate
 
 
@@ -111,13 +125,16 @@ def _run_clean(capsys) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
-@pytest.mark.parametrize("column, value, message", [
-    ("value_as_published", "mười tám", "cannot read"),
-    ("unit_as_published", "furlongs", "unknown unit"),
-    ("value_as_published", "180,5", "above 100"),
-    ("published_date", "2023-31-12", "month 31"),
-    ("period", "sometime", "cannot read period"),
-])
+@pytest.mark.parametrize(
+    "column, value, message",
+    [
+        ("value_as_published", "mười tám", "cannot read"),
+        ("unit_as_published", "furlongs", "unknown unit"),
+        ("value_as_published", "180,5", "above 100"),
+        ("published_date", "2023-31-12", "month 31"),
+        ("period", "sometime", "cannot read period"),
+    ],
+)
 def test_bad_cell_names_file_row_column_and_writes_nothing(project, capsys, column, value, message):
     raw = project / "data" / "raw" / "press_indicators.csv"
     _rewrite(raw, _set(12, column, value))
@@ -136,6 +153,7 @@ def test_missing_column_is_an_error(project, capsys):
         index = rows[0].index("kind")
         for row in rows:
             del row[index]
+
     _rewrite(raw, drop_kind)
     code, err = _run_clean(capsys)
     assert code != 0 and "seed_articles_indicators.csv:1:kind: missing column" in err
@@ -160,15 +178,38 @@ def test_failed_clean_leaves_published_tables_untouched(project, capsys):
 
 def test_validate_lists_every_problem_of_a_candidate_file(tmp_path, capsys):
     candidate = tmp_path / "new_figures.csv"
-    header = ["indicator", "geography", "period", "value_as_published", "unit_as_published", "kind",
-              "methodology_or_estimator", "source_publisher", "source_title", "source_url", "published_date"]
+    header = [
+        "indicator",
+        "geography",
+        "period",
+        "value_as_published",
+        "unit_as_published",
+        "kind",
+        "methodology_or_estimator",
+        "source_publisher",
+        "source_title",
+        "source_url",
+        "published_date",
+    ]
     rows = [
-        ["digital_economy_share_GRDP", "HCMC", "2024", "23,4", "% GRDP", "estimate", "MIC (Bộ TT&TT)", "X", "T", "u", "2025-03-01"],
+        [
+            "digital_economy_share_GRDP",
+            "HCMC",
+            "2024",
+            "23,4",
+            "% GRDP",
+            "estimate",
+            "MIC (Bộ TT&TT)",
+            "X",
+            "T",
+            "u",
+            "2025-03-01",
+        ],
         ["digital_economy_share_GRDP", "HCMC", "2024", "abc", "% GRDP", "estimate", "MIC", "X", "T", "u", "2025-03-01"],
         ["dt_budget_share", "Atlantis", "2024", "1,5", "% ngân sách", "actual", "", "X", "T", "u", "2025/03/01"],
     ]
     with candidate.open("w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle).writerows([header] + rows)
+        csv.writer(handle).writerows([header, *rows])
     code = main(["validate", str(candidate)])
     out = capsys.readouterr().out
     assert code == 1

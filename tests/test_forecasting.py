@@ -1,16 +1,23 @@
 """Forecast paths respect bounds, widen with short series, and give sensible probabilities."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import forecasting
-from analysis.assessment import assess, assess_series, likelihood_label, observed_series
-from analysis.benchmark import evaluate, mase, smape
+from analysis.models import forecasting
+from analysis.models.assessment import assess, assess_series, likelihood_label, observed_series
+from analysis.models.benchmark import evaluate, mase, smape
+from analysis.models.plan import load_assessment_plan
+
+PLAN = load_assessment_plan(Path(__file__).resolve().parents[1] / "data" / "assessment_plan.yml")
 
 
 def test_share_paths_stay_inside_0_100():
-    paths = forecasting.simulate_paths([2021, 2022, 2023], [15.38, 18.66, 21.5], 7, unit="percent_of_GRDP", n_paths=2000)
+    paths = forecasting.simulate_paths(
+        [2021, 2022, 2023], [15.38, 18.66, 21.5], 7, unit="percent_of_GRDP", n_paths=2000
+    )
     assert paths.min() > 0.5 and paths.max() < 99.5
 
 
@@ -33,7 +40,9 @@ def test_parameter_uncertainty_widens_intervals_beyond_residual_noise():
 
 
 def test_probabilities_are_monotone_in_target_and_by_year_dominates_in_year():
-    paths = forecasting.simulate_paths([2020, 2021, 2022, 2023], [12.6, 13.8, 13.5, 14.65], 7, unit="percent_of_GRDP", n_paths=3000)
+    paths = forecasting.simulate_paths(
+        [2020, 2021, 2022, 2023], [12.6, 13.8, 13.5, 14.65], 7, unit="percent_of_GRDP", n_paths=3000
+    )
     low, high = forecasting.probability_meets(paths, 15)[-1], forecasting.probability_meets(paths, 25)[-1]
     assert low > high
     assert np.all(forecasting.probability_met_by(paths, 20) >= forecasting.probability_meets(paths, 20) - 1e-12)
@@ -58,8 +67,10 @@ def test_assess_series_rules_and_probabilities():
 
 
 def test_assess_on_cleaned_data_never_mixes_estimators(cleaned):
-    forecasts, assessments = assess(cleaned["indicators"], cleaned["targets"], n_paths=500)
-    hcmc = assessments[(assessments.indicator == "digital_economy_share_GRDP") & (assessments.boundary == "hcmc-pre-2025-07")]
+    forecasts, assessments = assess(cleaned["indicators"], cleaned["targets"], PLAN, n_paths=500)
+    hcmc = assessments[
+        (assessments.indicator == "digital_economy_share_GRDP") & (assessments.boundary == "hcmc-pre-2025-07")
+    ]
     assert {"mic", "gso"} <= set(hcmc.estimator)
     mic = hcmc[(hcmc.estimator == "mic") & (hcmc.target_year == 2025)].iloc[0]
     gso = hcmc[(hcmc.estimator == "gso") & (hcmc.target_year == 2025)].iloc[0]
@@ -71,7 +82,7 @@ def test_assess_on_cleaned_data_never_mixes_estimators(cleaned):
     assert list(budget.target_year) == sorted(budget.target_year) and budget.target_value.eq(2.0).all()
     assert budget.p_met_by_year.is_monotonic_increasing
     national = assessments[assessments.indicator == "digital_economy_share_GDP"]
-    assert {(2025, 20.0), (2030, 30.0)} <= set(zip(national.target_year, national.target_value))
+    assert {(2025, 20.0), (2030, 30.0)} <= set(zip(national.target_year, national.target_value, strict=True))
     for _, group in forecasts.groupby(["indicator", "boundary", "estimator"]):
         assert not group.year.duplicated().any()
 
@@ -97,6 +108,15 @@ def test_benchmark_runs_on_any_file_in_the_format():
     assert 0 <= result["methods"]["default"]["coverage80"] <= 1
 
 
-@pytest.mark.parametrize("p, label", [(0.995, "virtually_certain"), (0.7, "likely"), (0.5, "about_as_likely_as_not"), (0.2, "unlikely"), (0.05, "very_unlikely")])
+@pytest.mark.parametrize(
+    "p, label",
+    [
+        (0.995, "virtually_certain"),
+        (0.7, "likely"),
+        (0.5, "about_as_likely_as_not"),
+        (0.2, "unlikely"),
+        (0.05, "very_unlikely"),
+    ],
+)
 def test_likelihood_labels(p, label):
     assert likelihood_label(p) == label

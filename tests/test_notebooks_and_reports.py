@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from analysis import i18n
-from analysis.batch import notebook_parameters
-from analysis.i18n import CATALOGUE, fmt_percent, fmt_probability
+from analysis.batch.plan import notebook_parameters
+from analysis.i18n import catalogue, fmt_percent, fmt_probability
 from conftest import copy_project, project_root
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,7 +22,11 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebooks_are_committed_without_outputs_and_have_a_parameters_cell(path):
     notebook = nbformat.read(str(path), as_version=4)
-    assert all(not cell.get("outputs") and not cell.get("execution_count") for cell in notebook.cells if cell.cell_type == "code")
+    assert all(
+        not cell.get("outputs") and not cell.get("execution_count")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+    )
     tagged = [c for c in notebook.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(tagged) == 1
     if path.name != "01-clean-indicators.ipynb":
@@ -34,18 +38,38 @@ def test_cleaning_notebook_runs_under_papermill(tmp_path):
 
     root = copy_project(tmp_path / "project", notebooks=True)
     with project_root(root):
-        papermill.execute_notebook(str(root / "notebooks" / "01-clean-indicators.ipynb"), str(tmp_path / "out.ipynb"),
-                                   parameters={"publish": True}, kernel_name="python3", progress_bar=False)
+        papermill.execute_notebook(
+            str(root / "notebooks" / "01-clean-indicators.ipynb"),
+            str(tmp_path / "out.ipynb"),
+            parameters={"publish": True},
+            kernel_name="python3",
+            progress_bar=False,
+        )
     assert (root / "data" / "processed" / "indicators.csv").exists()
     executed = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4)
     assert "21.5" in "".join(str(o) for cell in executed.cells for o in cell.get("outputs", []))
 
 
 def test_catalogue_is_complete_in_both_languages():
-    for key, entry in CATALOGUE.items():
-        assert set(entry) == set(i18n.LANGUAGES), key
-        assert all(text.strip() for text in entry.values()), key
-        assert set(re.findall(r"{(\w+)}", entry["vi"])) == set(re.findall(r"{(\w+)}", entry["en"])), key
+    vi, en = catalogue("vi"), catalogue("en")
+    assert set(vi) == set(en)
+    for key in vi:
+        assert vi[key].strip() and en[key].strip(), key
+        assert set(re.findall(r"{(\w+)}", vi[key])) == set(re.findall(r"{(\w+)}", en[key])), key
+
+
+def test_catalogue_texts_type_no_target_value(cleaned):
+    # Targets come from targets.csv; a text may not type one (the 2% budget goal, the 25% and 40% targets).
+    from analysis.models.plan import load_assessment_plan
+
+    targets = cleaned["targets"]
+    assessed = {entry.indicator for entry in load_assessment_plan(ROOT / "data" / "assessment_plan.yml")}
+    values = {f"{v:g}" for v in targets[targets.indicator.isin(assessed)].value}
+    assert {"2", "25", "40"} <= values
+    for lang in i18n.LANGUAGES:
+        for key, text in catalogue(lang).items():
+            typed = [v for v in values if re.search(rf"(?<![\d,.–-]){re.escape(v)}\s*%", text)]
+            assert not typed, (lang, key, typed)
 
 
 def test_locale_formatting():
@@ -58,12 +82,18 @@ def test_locale_formatting():
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """Run the batch once (Vietnamese and English summary + HCMC digital economy) into a temporary project."""
-    from analysis.batch import RunOptions, run
+    from analysis.batch.run import RunOptions, run
 
     root = copy_project(tmp_path_factory.mktemp("project"), notebooks=True)
     with project_root(root):
-        code = run(RunOptions(only=["summary", "hcmc-digital-economy", "hcmc-dx-budget", "data-appendix", "method-appendix"],
-                              langs=["vi", "en"], jobs=2), log=lambda *_: None)
+        code = run(
+            RunOptions(
+                only=["summary", "hcmc-digital-economy", "hcmc-dx-budget", "data-appendix", "method-appendix"],
+                langs=["vi", "en"],
+                jobs=2,
+            ),
+            log=lambda *_: None,
+        )
     assert code == 0
     return root
 
@@ -98,7 +128,9 @@ def test_vietnamese_pdf_has_diacritics_embedded_fonts_and_page_structure(built):
     pdf = built / "reports" / "vi" / "summary.pdf"
     text = _pdf_text(pdf)
     assert "Kết luận" in text and "Mục lục" in text and "Trang 1 /" in text
-    first_page = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True).stdout
+    first_page = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True
+    ).stdout
     assert "Kết luận" in first_page and "xác suất" in first_page  # the verdict is on page one
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout.splitlines()[2:]
     assert fonts and all(line.split()[-5] == "yes" for line in fonts)  # every font embedded
@@ -106,10 +138,13 @@ def test_vietnamese_pdf_has_diacritics_embedded_fonts_and_page_structure(built):
     assert "Verdict" in english and "Kết luận" not in english
 
 
-@pytest.mark.parametrize("name", ["summary", "hcmc-digital-economy", "hcmc-dx-budget", "data-appendix", "method-appendix"])
+@pytest.mark.parametrize(
+    "name", ["summary", "hcmc-digital-economy", "hcmc-dx-budget", "data-appendix", "method-appendix"]
+)
 def test_vietnamese_report_has_no_english_catalogue_text_or_rule_ids(built, name):
     page = (built / "reports" / "vi" / f"{name}.html").read_text(encoding="utf-8")
-    english_only = [entry["en"] for entry in CATALOGUE.values() if entry["en"] != entry["vi"] and "{" not in entry["en"] and len(entry["en"]) > 12]
+    vi, en = catalogue("vi"), catalogue("en")
+    english_only = [en[key] for key in en if en[key] != vi[key] and "{" not in en[key] and len(en[key]) > 12]
     leaked = [text for text in english_only if text in page]
-    rule_ids = [key.split(".", 1)[1] for key in CATALOGUE if key.startswith("rule.")]
+    rule_ids = [key.split(".", 1)[1] for key in en if key.startswith("rule.")]
     assert leaked == [] and [rule for rule in rule_ids if f">{rule}<" in page] == []

@@ -1,20 +1,42 @@
 import math
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from analysis.errors import ParseError
-from analysis.parsing import (
-    detect_convention, estimator_family, hcmc_boundary, normalize_unit, parse_geography, parse_number,
-    parse_period, parse_published_date, parse_value, MERGED, PRE_MERGER,
+from analysis.data.parsing import (
+    MERGED,
+    PRE_MERGER,
+    detect_convention,
+    estimator_family,
+    hcmc_boundary,
+    normalize_unit,
+    parse_geography,
+    parse_number,
+    parse_period,
+    parse_published_date,
+    parse_value,
 )
+from analysis.errors import ParseError
 
 
-@pytest.mark.parametrize("text, convention, expected", [
-    ("1.621.191", "vi", 1621191), ("18,66", "vi", 18.66), ("5.879,5", "vi", 5879.5), ("18.66", "en", 18.66),
-    ("191.768", "vi", 191768), ("191,768", "en", 191768), ("2,513", "vi", 2.513), ("0.7163", "vi", 0.7163),
-    ("0,688", "vi", 0.688), ("1,996", "en", 1996), ("-6,78", "vi", -6.78), ("1,621,191.5", "en", 1621191.5),
-])
+@pytest.mark.parametrize(
+    "text, convention, expected",
+    [
+        ("1.621.191", "vi", 1621191),
+        ("18,66", "vi", 18.66),
+        ("5.879,5", "vi", 5879.5),
+        ("18.66", "en", 18.66),
+        ("191.768", "vi", 191768),
+        ("191,768", "en", 191768),
+        ("2,513", "vi", 2.513),
+        ("0.7163", "vi", 0.7163),
+        ("0,688", "vi", 0.688),
+        ("1,996", "en", 1996),
+        ("-6,78", "vi", -6.78),
+        ("1,621,191.5", "en", 1621191.5),
+    ],
+)
 def test_parse_number_reads_both_conventions(text, convention, expected):
     assert parse_number(text, convention) == pytest.approx(expected)
 
@@ -25,24 +47,27 @@ def test_parse_number_rejects_malformed(text):
         parse_number(text, "vi")
 
 
-@pytest.mark.parametrize("text, convention, value, qualifier, value_type", [
-    ("khoảng 25", "vi", 25, "approx", "point"),
-    ("hơn 1", "vi", 1, "more_than", "bound"),
-    ("trên 60", "vi", 60, "more_than", "bound"),
-    ("tối thiểu 7%", "vi", 7, "at_least", "bound"),
-    ("ít nhất 2%", "vi", 2, "at_least", "bound"),
-    ("gần 2,7 triệu", "vi", 2.7e6, "nearly", "point"),
-    ("xấp xỉ 1,78 triệu", "vi", 1.78e6, "approx", "point"),
-    ("about VNĐ1.78 quadrillion", "en", 1.78e15, "approx", "point"),
-    ("more than 40", "en", 40, "more_than", "bound"),
-    ("at least 2 percent", "en", 2, "at_least", "bound"),
-    ("nearly 80%", "en", 80, "nearly", "point"),
-    ("VND191,768 billion", "en", 191768e9, "exact", "point"),
-    ("8,27", "vi", 8.27, "exact", "point"),
-    ("giảm 5,06", "vi", -5.06, "exact", "point"),
-    ("69 ,55%", "en", 69.55, "exact", "point"),
-    ("520.2 trillion", "en", 520.2e12, "exact", "point"),
-])
+@pytest.mark.parametrize(
+    "text, convention, value, qualifier, value_type",
+    [
+        ("khoảng 25", "vi", 25, "approx", "point"),
+        ("hơn 1", "vi", 1, "more_than", "bound"),
+        ("trên 60", "vi", 60, "more_than", "bound"),
+        ("tối thiểu 7%", "vi", 7, "at_least", "bound"),
+        ("ít nhất 2%", "vi", 2, "at_least", "bound"),
+        ("gần 2,7 triệu", "vi", 2.7e6, "nearly", "point"),
+        ("xấp xỉ 1,78 triệu", "vi", 1.78e6, "approx", "point"),
+        ("about VNĐ1.78 quadrillion", "en", 1.78e15, "approx", "point"),
+        ("more than 40", "en", 40, "more_than", "bound"),
+        ("at least 2 percent", "en", 2, "at_least", "bound"),
+        ("nearly 80%", "en", 80, "nearly", "point"),
+        ("VND191,768 billion", "en", 191768e9, "exact", "point"),
+        ("8,27", "vi", 8.27, "exact", "point"),
+        ("giảm 5,06", "vi", -5.06, "exact", "point"),
+        ("69 ,55%", "en", 69.55, "exact", "point"),
+        ("520.2 trillion", "en", 520.2e12, "exact", "point"),
+    ],
+)
 def test_parse_value_qualifiers_and_scales(text, convention, value, qualifier, value_type):
     parsed = parse_value(text, convention)
     assert parsed.value == pytest.approx(value)
@@ -62,11 +87,18 @@ def test_words_meaning_all_are_100():
     assert parse_value("toàn bộ", "vi").is_all_word
 
 
-@pytest.mark.parametrize("text, rank_context, value, value_type, group", [
-    ("thứ 53", False, 53, "rank", None), ("nhóm 5 địa phương đứng đầu", False, 5, "top_k", None),
-    ("second out of 63", False, 2, "rank", 63), ("3/63", True, 3, "rank", 63), ("fourth", False, 4, "rank", None),
-    ("một trong 3 tỉnh, thành", False, 3, "top_k", None), ("05 (0,688)", True, 5, "rank", None),
-])
+@pytest.mark.parametrize(
+    "text, rank_context, value, value_type, group",
+    [
+        ("thứ 53", False, 53, "rank", None),
+        ("nhóm 5 địa phương đứng đầu", False, 5, "top_k", None),
+        ("second out of 63", False, 2, "rank", 63),
+        ("3/63", True, 3, "rank", 63),
+        ("fourth", False, 4, "rank", None),
+        ("một trong 3 tỉnh, thành", False, 3, "top_k", None),
+        ("05 (0,688)", True, 5, "rank", None),
+    ],
+)
 def test_ranks(text, rank_context, value, value_type, group):
     parsed = parse_value(text, "vi", rank_context)
     assert (parsed.value, parsed.value_type, parsed.rank_group_size) == (value, value_type, group)
@@ -83,19 +115,22 @@ def test_unreadable_values_raise(text):
         parse_value(text, "vi")
 
 
-@pytest.mark.parametrize("unit, indicator, value, expected", [
-    ("% GRDP", "digital_economy_share_GRDP", "18,66", ("percent_of_GRDP", 1.0)),
-    ("per cent of regional GDP", "digital_economy_share_GRDP", "25", ("percent_of_GRDP", 1.0)),
-    ("% GDP", "digital_economy_share_GDP", "12,66", ("percent_of_GDP", 1.0)),
-    ("% tổng chi ngân sách hằng năm", "dt_budget_share", "1,2%", ("percent_of_budget", 1.0)),
-    ("budgetary spending on digital transformation", "dt_budget_share", "0.4 per cent", ("percent_of_budget", 1.0)),
-    ("tỷ đồng", "grdp_current_prices", "1.621.191", ("VND_billion", 1.0)),
-    ("VND", "grdp_current_prices", "about VNĐ1.78 quadrillion", ("VND_billion", 1e-9)),
-    ("tỷ USD (29% of national)", "ecommerce_spending_residents", "6,2", ("USD_billion", 1.0)),
-    ("rank /63", "dti_rank", "2", ("rank", 1.0)),
-    ("PDTI (0-1)", "dti_score", "0.7163", ("index_0_1", 1.0)),
-    ("%/năm", "labour_productivity_growth", "7", ("percent_change", 1.0)),
-])
+@pytest.mark.parametrize(
+    "unit, indicator, value, expected",
+    [
+        ("% GRDP", "digital_economy_share_GRDP", "18,66", ("percent_of_GRDP", 1.0)),
+        ("per cent of regional GDP", "digital_economy_share_GRDP", "25", ("percent_of_GRDP", 1.0)),
+        ("% GDP", "digital_economy_share_GDP", "12,66", ("percent_of_GDP", 1.0)),
+        ("% tổng chi ngân sách hằng năm", "dt_budget_share", "1,2%", ("percent_of_budget", 1.0)),
+        ("budgetary spending on digital transformation", "dt_budget_share", "0.4 per cent", ("percent_of_budget", 1.0)),
+        ("tỷ đồng", "grdp_current_prices", "1.621.191", ("VND_billion", 1.0)),
+        ("VND", "grdp_current_prices", "about VNĐ1.78 quadrillion", ("VND_billion", 1e-9)),
+        ("tỷ USD (29% of national)", "ecommerce_spending_residents", "6,2", ("USD_billion", 1.0)),
+        ("rank /63", "dti_rank", "2", ("rank", 1.0)),
+        ("PDTI (0-1)", "dti_score", "0.7163", ("index_0_1", 1.0)),
+        ("%/năm", "labour_productivity_growth", "7", ("percent_change", 1.0)),
+    ],
+)
 def test_units(unit, indicator, value, expected):
     assert normalize_unit(unit, indicator, value) == expected
 
@@ -105,13 +140,22 @@ def test_unknown_unit_raises():
         normalize_unit("furlongs", "some_indicator", "3")
 
 
-@pytest.mark.parametrize("text, year, period, span", [
-    ("2023", 2023, "Y", (None, None)), ("2024-9M", 2024, "9M", (None, None)), ("2025-H1", 2025, "H1", (None, None)),
-    ("2024-Q1", 2024, "Q1", (None, None)), ("2025-09", 2025, "M09", (None, None)),
-    ("2016-2020 avg", 2020, "avg", (2016, 2020)), ("annual (from 2025)", 2025, "annual", (2025, None)),
-    ("2021-2025 (annual)", 2025, "annual", (2021, 2025)), ("c. 2023", 2023, "Y", (None, None)),
-    ("2023 (Oct)", 2023, "M10", (None, None)), ("2030 (annual)", 2030, "annual", (2030, 2030)),
-])
+@pytest.mark.parametrize(
+    "text, year, period, span",
+    [
+        ("2023", 2023, "Y", (None, None)),
+        ("2024-9M", 2024, "9M", (None, None)),
+        ("2025-H1", 2025, "H1", (None, None)),
+        ("2024-Q1", 2024, "Q1", (None, None)),
+        ("2025-09", 2025, "M09", (None, None)),
+        ("2016-2020 avg", 2020, "avg", (2016, 2020)),
+        ("annual (from 2025)", 2025, "annual", (2025, None)),
+        ("2021-2025 (annual)", 2025, "annual", (2021, 2025)),
+        ("c. 2023", 2023, "Y", (None, None)),
+        ("2023 (Oct)", 2023, "M10", (None, None)),
+        ("2030 (annual)", 2030, "annual", (2030, 2030)),
+    ],
+)
 def test_periods(text, year, period, span):
     parsed = parse_period(text)
     assert (parsed.year, parsed.period, (parsed.span_start, parsed.span_end)) == (year, period, span)
@@ -140,15 +184,18 @@ def test_merger_boundary():
         parse_geography("Hai Phong / Da Nang")
 
 
-@pytest.mark.parametrize("text, family", [
-    ("GSO (Tổng cục Thống kê) provincial compilation", "gso"),
-    ("MIC (Bộ TT&TT) assessment", "mic"),
-    ("PTIT (Học viện Bưu chính Viễn thông, under MIC) econometric", "ptit"),
-    ("HIDS point estimate (reference only)", "hids"),
-    ("HCMC DIC (Sở TT&TT) presented at HIDS workshop", "city"),
-    ("Source attributes to MIC (Bộ TT&TT) assessment; NB other sources attribute 15,38% to HIDS", "mic"),
-    ("same series as 15.38% (scientific research estimate)", "unknown"),
-])
+@pytest.mark.parametrize(
+    "text, family",
+    [
+        ("GSO (Tổng cục Thống kê) provincial compilation", "gso"),
+        ("MIC (Bộ TT&TT) assessment", "mic"),
+        ("PTIT (Học viện Bưu chính Viễn thông, under MIC) econometric", "ptit"),
+        ("HIDS point estimate (reference only)", "hids"),
+        ("HCMC DIC (Sở TT&TT) presented at HIDS workshop", "city"),
+        ("Source attributes to MIC (Bộ TT&TT) assessment; NB other sources attribute 15,38% to HIDS", "mic"),
+        ("same series as 15.38% (scientific research estimate)", "unknown"),
+    ],
+)
 def test_estimator_families(text, family):
     assert estimator_family(text, "digital_economy_share_GRDP") == family
 
@@ -163,6 +210,7 @@ def test_convention_detection():
 
 
 # --- property-based: the number parser inverts the two ways of writing numbers ----------
+
 
 def _format(value: float, decimals: int, convention: str, group: bool) -> str:
     text = f"{value:,.{decimals}f}" if group else f"{value:.{decimals}f}"

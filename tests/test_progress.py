@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from analysis import progress
+from analysis.models import progress
 
 
 def test_cagr_worked_example_hids_base():
@@ -17,15 +17,26 @@ def test_cagr_worked_example_hids_base():
     assert result["category"] == "significant_progress"
 
 
-@pytest.mark.parametrize("base, required_2030, ratio_2030", [(14.41, 0.1201, 1.84), (13.71, 0.1263, 2.00), (15.72, 0.1093, 1.55)])
+@pytest.mark.parametrize(
+    "base, required_2030, ratio_2030", [(14.41, 0.1201, 1.84), (13.71, 0.1263, 2.00), (15.72, 0.1093, 1.55)]
+)
 def test_eurostat_2030_ratios(base, required_2030, ratio_2030):
     result = progress.eurostat_assessment(pd.Series({2021: base, 2023: 21.5}), 40, 2030)
     assert result["cagr_required"] == pytest.approx(required_2030, abs=5e-4)
     assert result["ratio"] == pytest.approx(ratio_2030, abs=0.01)
 
 
-@pytest.mark.parametrize("ratio, category", [(0.95, "significant_progress"), (0.949, "moderate_progress"), (0.60, "moderate_progress"),
-                                             (0.5, "insufficient_progress"), (0.0, "insufficient_progress"), (-0.1, "moving_away")])
+@pytest.mark.parametrize(
+    "ratio, category",
+    [
+        (0.95, "significant_progress"),
+        (0.949, "moderate_progress"),
+        (0.60, "moderate_progress"),
+        (0.5, "insufficient_progress"),
+        (0.0, "insufficient_progress"),
+        (-0.1, "moving_away"),
+    ],
+)
 def test_eurostat_thresholds(ratio, category):
     assert progress.eurostat_category(ratio) == category
 

@@ -44,3 +44,13 @@ def benchmark_file() -> Path:
     if override:
         return Path(override)
     return project_root().parent / "shared" / "benchmarks" / "m3_yearly.csv"
+
+
+def assessment_plan_file() -> Path:
+    """Which series are assessed against which targets (``data/assessment_plan.yml``)."""
+    return project_root() / "data" / "assessment_plan.yml"
+
+
+def run_plan_file() -> Path:
+    """Which reports the batch produces (``notebooks/plan.yml``)."""
+    return notebooks_dir() / "plan.yml"

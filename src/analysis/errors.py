@@ -1,8 +1,22 @@
-"""Error types that carry the location of bad input (file, row, column)."""
+"""Error types of the package: one root, :class:`AnalysisError`, whose subclasses carry an exit code.
+
+Bad input is reported as ``file:row:column: what was wrong (expected ...)`` (:class:`Problem`);
+the command line prints every problem and exits with the error's ``exit_code``.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+
+class AnalysisError(Exception):
+    """Root of the package's errors: a message for the operator and the exit code of the command."""
+
+    exit_code = 2
+
+    def lines(self) -> list[str]:
+        """The message, one problem per line."""
+        return str(self).splitlines() or [type(self).__name__]
 
 
 class ParseError(ValueError):
@@ -40,9 +54,16 @@ class Problem:
         return text
 
 
-class RawDataError(Exception):
+class RawDataError(AnalysisError):
     """Raised when raw input cannot be cleaned; holds every problem found."""
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]
+
+
+class PlanError(AnalysisError):
+    """A plan file (assessment plan, run plan) is invalid; the message names the file and the entry."""

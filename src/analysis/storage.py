@@ -1,4 +1,10 @@
-"""Atomic writes: a reader never sees a half-written table, report or record."""
+"""Atomic writes: a reader never sees a half-written table, report or record.
+
+Every file the package writes goes through :func:`atomic_write_bytes` (one file) or
+:func:`publish_files` (a set of files that appear together).  Files are created with the
+permissions an ordinary ``open()`` would give (0644 under the usual umask), so that a web
+server reading ``reports/`` can serve them.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,11 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-import pandas as pd
+
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -18,6 +28,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
+            os.fchmod(stream.fileno(), _default_mode())
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
@@ -28,18 +39,20 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
+    """:func:`atomic_write_bytes` for UTF-8 text."""
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def atomic_write_json(path: Path, payload: object) -> None:
+    """:func:`atomic_write_bytes` for JSON (indented, UTF-8, non-ASCII kept)."""
     atomic_write_text(path, json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
-def publish_tables(directory: Path, tables: Mapping[str, pd.DataFrame], extra_files: Mapping[str, str] | None = None) -> list[Path]:
-    """Write every table as CSV into a staging folder, then move them into ``directory``.
+def publish_files(directory: Path, files: Mapping[str, bytes]) -> list[Path]:
+    """Write every file into a staging folder, then move them into ``directory``.
 
     Nothing in ``directory`` changes until every file has been written in full; each file is
-    then replaced by a rename, so a failure part-way leaves the previous tables in place.
+    then replaced by a rename, so a failure part-way leaves the previous files in place.
 
     Returns
     -------
@@ -48,15 +61,13 @@ def publish_tables(directory: Path, tables: Mapping[str, pd.DataFrame], extra_fi
     """
     directory.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=directory))
+    mode = _default_mode()
     try:
         staged = []
-        for name, frame in tables.items():
-            target = staging / f"{name}.csv"
-            frame.to_csv(target, index=False, lineterminator="\n")
-            staged.append(target)
-        for name, text in (extra_files or {}).items():
+        for name, data in files.items():
             target = staging / name
-            target.write_text(text, encoding="utf-8")
+            target.write_bytes(data)
+            os.chmod(target, mode)
             staged.append(target)
         published = []
         for file in staged:

@@ -11,15 +11,23 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from analysis.i18n import fmt_percent, t  # noqa: E402
+from analysis.i18n import fmt_percent, t
 
 STYLE = Path(__file__).with_name("styles") / "report.mplstyle"
 MARKERS = {"mic": "o", "gso": "s", "hids": "D", "ptit": "^", "city": "v", "unknown": "x", "reported": "o"}
-COLOURS = {"mic": "#1b4f8a", "gso": "#b5402a", "hids": "#5d8a3a", "ptit": "#8a5d9e", "city": "#7a7a7a", "unknown": "#444444", "reported": "#1b4f8a"}
+COLOURS = {
+    "mic": "#1b4f8a",
+    "gso": "#b5402a",
+    "hids": "#5d8a3a",
+    "ptit": "#8a5d9e",
+    "city": "#7a7a7a",
+    "unknown": "#444444",
+    "reported": "#1b4f8a",
+}
 
 
 def use_style() -> None:
@@ -27,8 +35,15 @@ def use_style() -> None:
     plt.style.use(str(STYLE))
 
 
-def fan_chart(forecasts: pd.DataFrame, observations: dict[str, pd.Series], targets: list[dict], lang: str,
-              estimator: str, title: str, unit_label: str | None = None) -> plt.Figure:
+def fan_chart(
+    forecasts: pd.DataFrame,
+    observations: dict[str, pd.Series],
+    targets: list[dict],
+    lang: str,
+    estimator: str,
+    title: str,
+    unit_label: str | None = None,
+) -> plt.Figure:
     """Fan chart (50/80/95% bands) for one estimator, with every estimator's observations marked.
 
     Parameters
@@ -49,21 +64,55 @@ def fan_chart(forecasts: pd.DataFrame, observations: dict[str, pd.Series], targe
         anchor_year = int(observed.index[-1]) if observed is not None else int(future["year"].min()) - 1
         anchor_value = float(observed.iloc[-1]) if observed is not None else float(future["median"].iloc[0])
         years = np.concatenate([[anchor_year], future["year"].to_numpy()])
-        for level, (lo, hi), shade in ((95, ("lo95", "hi95"), 0.15), (80, ("lo80", "hi80"), 0.25), (50, ("lo50", "hi50"), 0.38)):
-            ax.fill_between(years, np.concatenate([[anchor_value], future[lo]]), np.concatenate([[anchor_value], future[hi]]),
-                            color=COLOURS.get(estimator, "#1b4f8a"), alpha=shade, linewidth=0, label=t("chart.band", lang, level=level))
-        ax.plot(years, np.concatenate([[anchor_value], future["median"]]), color=COLOURS.get(estimator, "#1b4f8a"),
-                linestyle="--", label=t("chart.median", lang))
+        for level, (lo, hi), shade in (
+            (95, ("lo95", "hi95"), 0.15),
+            (80, ("lo80", "hi80"), 0.25),
+            (50, ("lo50", "hi50"), 0.38),
+        ):
+            ax.fill_between(
+                years,
+                np.concatenate([[anchor_value], future[lo]]),
+                np.concatenate([[anchor_value], future[hi]]),
+                color=COLOURS.get(estimator, "#1b4f8a"),
+                alpha=shade,
+                linewidth=0,
+                label=t("chart.band", lang, level=level),
+            )
+        ax.plot(
+            years,
+            np.concatenate([[anchor_value], future["median"]]),
+            color=COLOURS.get(estimator, "#1b4f8a"),
+            linestyle="--",
+            label=t("chart.median", lang),
+        )
         for target in targets:
-            ax.plot([anchor_year, target["year"]], [anchor_value, target["value"]], color="black", linestyle=":", linewidth=1.2,
-                    label=t("chart.required", lang) if target is targets[0] else None)
+            ax.plot(
+                [anchor_year, target["year"]],
+                [anchor_value, target["value"]],
+                color="black",
+                linestyle=":",
+                linewidth=1.2,
+                label=t("chart.required", lang) if target is targets[0] else None,
+            )
     for name, series in observations.items():
-        ax.plot(series.index, series.values, marker=MARKERS.get(name, "o"), color=COLOURS.get(name, "#444444"),
-                linestyle="-" if name == estimator else "none", label=f"{t('chart.observed', lang)}: {t('estimator.' + name, lang)}")
+        ax.plot(
+            series.index,
+            series.values,
+            marker=MARKERS.get(name, "o"),
+            color=COLOURS.get(name, "#444444"),
+            linestyle="-" if name == estimator else "none",
+            label=f"{t('chart.observed', lang)}: {t('estimator.' + name, lang)}",
+        )
     for target in targets:
         ax.axhline(target["value"], color="black", linewidth=0.9)
-        ax.annotate(t("chart.target", lang, value=fmt_percent(target["value"], lang, 0), year=target["year"]),
-                    xy=(target["year"], target["value"]), xytext=(-4, 4), textcoords="offset points", ha="right", fontsize=8.5)
+        ax.annotate(
+            t("chart.target", lang, value=fmt_percent(target["value"], lang, 0), year=target["year"]),
+            xy=(target["year"], target["value"]),
+            xytext=(-4, 4),
+            textcoords="offset points",
+            ha="right",
+            fontsize=8.5,
+        )
         ax.plot([target["year"]], [target["value"]], marker="*", color="black", markersize=11)
     ax.set_title(title, loc="left")
     ax.set_ylabel(unit_label or t("chart.percent", lang))
@@ -80,8 +129,14 @@ def calibration_chart(bins: pd.DataFrame, lang: str) -> plt.Figure:
     ax.plot([0, 1], [0, 1], color="#999999", linestyle=":", label=t("chart.perfect", lang))
     ax.plot(bins["mean_probability"], bins["observed_frequency"], marker="o", color="#1b4f8a")
     for _, row in bins.iterrows():
-        ax.annotate(str(int(row["count"])), (row["mean_probability"], row["observed_frequency"]), xytext=(4, -10),
-                    textcoords="offset points", fontsize=7, color="#555555")
+        ax.annotate(
+            str(int(row["count"])),
+            (row["mean_probability"], row["observed_frequency"]),
+            xytext=(4, -10),
+            textcoords="offset points",
+            fontsize=7,
+            color="#555555",
+        )
     ax.set_xlabel(t("chart.forecast_prob", lang))
     ax.set_ylabel(t("chart.observed_freq", lang))
     ax.set_xlim(0, 1)

@@ -44,14 +44,28 @@ def check_checksum(path: Path, require_sidecar: bool = True) -> list[Problem]:
     name = path.name
     if not meta:
         if require_sidecar:
-            return [Problem(name, None, None, f"no provenance sidecar {sidecar_path(path).name}",
-                            "a sidecar with producer, retrieval date and sha256 beside every raw file")]
+            return [
+                Problem(
+                    name,
+                    None,
+                    None,
+                    f"no provenance sidecar {sidecar_path(path).name}",
+                    "a sidecar with producer, retrieval date and sha256 beside every raw file",
+                )
+            ]
         return []
     recorded = (meta.get("outs") or {}).get("sha256")
     if not recorded:
         return [Problem(name, None, None, "sidecar has no outs.sha256", "outs: {sha256: ...} in the sidecar")]
     actual = sha256_of(path)
     if actual != recorded:
-        return [Problem(name, None, None, f"checksum {actual[:12]}... does not match the sidecar's {recorded[:12]}...; "
-                        "raw files are immutable", "the file exactly as recorded (add a new raw file instead of editing)")]
+        return [
+            Problem(
+                name,
+                None,
+                None,
+                f"checksum {actual[:12]}... does not match the sidecar's {recorded[:12]}...; raw files are immutable",
+                "the file exactly as recorded (add a new raw file instead of editing)",
+            )
+        ]
     return []

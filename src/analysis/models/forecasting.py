@@ -92,8 +92,9 @@ def _sigma_draws(residual_ss: float, dof: int, n_paths: int, rng: np.random.Gene
     return np.sqrt(posterior_ss / rng.chisquare(posterior_dof, size=n_paths))
 
 
-def simulate_drift(z: np.ndarray, horizon: int, n_paths: int, rng: np.random.Generator, damping: float = 1.0,
-                   with_drift: bool = True) -> np.ndarray:
+def simulate_drift(
+    z: np.ndarray, horizon: int, n_paths: int, rng: np.random.Generator, damping: float = 1.0, with_drift: bool = True
+) -> np.ndarray:
     """Paths (n_paths x horizon) of a random walk with (optionally damped) drift on the transformed scale."""
     diffs = np.diff(z)
     m = len(diffs)
@@ -107,16 +108,14 @@ def simulate_drift(z: np.ndarray, horizon: int, n_paths: int, rng: np.random.Gen
     if not with_drift:
         drift = np.zeros(n_paths)
     steps = np.arange(1, horizon + 1)
-    if damping == 1.0:
-        drift_path = np.outer(drift, steps)
-    else:
-        drift_path = np.outer(drift, np.cumsum(damping**steps))
+    drift_path = np.outer(drift, steps) if damping == 1.0 else np.outer(drift, np.cumsum(damping**steps))
     noise = np.cumsum(sigma[:, None] * rng.standard_normal((n_paths, horizon)), axis=1)
     return z[-1] + drift_path + noise
 
 
-def simulate_trend(years: np.ndarray, z: np.ndarray, future_years: np.ndarray, n_paths: int,
-                   rng: np.random.Generator) -> np.ndarray:
+def simulate_trend(
+    years: np.ndarray, z: np.ndarray, future_years: np.ndarray, n_paths: int, rng: np.random.Generator
+) -> np.ndarray:
     """Paths of a linear trend with normal noise; coefficients and sigma drawn from their posterior."""
     n = len(z)
     if n < 2:
@@ -135,8 +134,15 @@ def simulate_trend(years: np.ndarray, z: np.ndarray, future_years: np.ndarray, n
     return mean + sigma[:, None] * rng.standard_normal((n_paths, len(future_years)))
 
 
-def simulate_paths(years, values, horizon: int, unit: str | None = None, n_paths: int = 2000,
-                   models: tuple[str, ...] = DEFAULT_MODELS, seed: int = 0) -> np.ndarray:
+def simulate_paths(
+    years,
+    values,
+    horizon: int,
+    unit: str | None = None,
+    n_paths: int = 2000,
+    models: tuple[str, ...] = DEFAULT_MODELS,
+    seed: int = 0,
+) -> np.ndarray:
     """Pooled forecast paths on the original scale.
 
     Parameters

@@ -27,28 +27,45 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from analysis import parsing
+from analysis import tables
+from analysis.data import parsing
+from analysis.data.schemas import CONFLICTS, EXCLUSIONS, INDICATOR_KEY, INDICATORS, SOURCES, TARGETS
 from analysis.errors import ParseError, Problem, RawDataError
+from analysis.i18n import t
 
 RAW_COLUMNS = [
-    "indicator", "geography", "period", "value_as_published", "unit_as_published", "kind",
-    "methodology_or_estimator", "source_publisher", "source_title", "source_url", "published_date",
+    "indicator",
+    "geography",
+    "period",
+    "value_as_published",
+    "unit_as_published",
+    "kind",
+    "methodology_or_estimator",
+    "source_publisher",
+    "source_title",
+    "source_url",
+    "published_date",
 ]
 KINDS = ("actual", "estimate", "target", "projection")
 
 #: Domains of scraped copies; a figure from one of these loses to the same figure at an original outlet.
 MIRROR_DOMAINS = (
-    "rgbet01.com", "marimbapop.com", "baomoi.net.vn", "tothethao.com", "wwwiso.com", "tintuc.vdong.vn",
-    "yootek.vn", "dantrisoft.com", "quanghungmedia.com", "elmit.asia", "stockproxx.vn", "g-news247.com",
+    "rgbet01.com",
+    "marimbapop.com",
+    "baomoi.net.vn",
+    "tothethao.com",
+    "wwwiso.com",
+    "tintuc.vdong.vn",
+    "yootek.vn",
+    "dantrisoft.com",
+    "quanghungmedia.com",
+    "elmit.asia",
+    "stockproxx.vn",
+    "g-news247.com",
     "lite.baomoi.com",
 )
 
-INDICATOR_COLUMNS = [
-    "indicator", "geography", "boundary", "level", "year", "period", "span_start", "span_end",
-    "value", "value_low", "value_high", "qualifier", "value_type", "unit", "kind", "estimator",
-    "source_id", "citations", "n_citations", "published_date", "first_published", "conflict_id", "methodology",
-    "boundary_basis", "raw_file", "raw_row", "value_as_published", "note",
-]
+INDICATOR_COLUMNS = tables.columns(INDICATORS)
 
 
 @dataclass(frozen=True)
@@ -79,9 +96,13 @@ def read_raw_file(path: Path) -> tuple[pd.DataFrame, list[Problem]]:
             header = next(reader, None)
             rows = list(reader)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        return pd.DataFrame(columns=RAW_COLUMNS), [Problem(str(path), None, None, f"cannot read file: {exc}", "a UTF-8 CSV file")]
+        return pd.DataFrame(columns=RAW_COLUMNS), [
+            Problem(str(path), None, None, f"cannot read file: {exc}", "a UTF-8 CSV file")
+        ]
     if header is None:
-        return pd.DataFrame(columns=RAW_COLUMNS), [Problem(name, 1, None, "file is empty", "a header row with " + ", ".join(RAW_COLUMNS))]
+        return pd.DataFrame(columns=RAW_COLUMNS), [
+            Problem(name, 1, None, "file is empty", "a header row with " + ", ".join(RAW_COLUMNS))
+        ]
     header = [h.strip() for h in header]
     for column in RAW_COLUMNS:
         if column not in header:
@@ -90,13 +111,20 @@ def read_raw_file(path: Path) -> tuple[pd.DataFrame, list[Problem]]:
     for offset, row in enumerate(rows):
         row_number = offset + 2
         if len(row) != len(header):
-            problems.append(Problem(name, row_number, None, f"row has {len(row)} fields, header has {len(header)}",
-                                    f"{len(header)} comma-separated fields (quote cells that contain commas)"))
+            problems.append(
+                Problem(
+                    name,
+                    row_number,
+                    None,
+                    f"row has {len(row)} fields, header has {len(header)}",
+                    f"{len(header)} comma-separated fields (quote cells that contain commas)",
+                )
+            )
             continue
-        record = dict(zip(header, row))
+        record = dict(zip(header, row, strict=True))
         record["raw_file"], record["raw_row"] = name, row_number
         records.append(record)
-    frame = pd.DataFrame(records, columns=list(dict.fromkeys(header + ["raw_file", "raw_row"])))
+    frame = pd.DataFrame(records, columns=list(dict.fromkeys([*header, "raw_file", "raw_row"])))
     for column in RAW_COLUMNS:
         if column not in frame:
             frame[column] = ""
@@ -108,8 +136,10 @@ def load_curation(path: Path | None) -> list[Exclusion]:
     if path is None or not path.exists():
         return []
     document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return [Exclusion(e["file"], int(e["row"]), str(e["value"]), e["reason"], e.get("reason_vi"))
-            for e in document.get("exclusions", [])]
+    return [
+        Exclusion(e["file"], int(e["row"]), str(e["value"]), e["reason"], e.get("reason_vi"))
+        for e in document.get("exclusions", [])
+    ]
 
 
 def source_id(publisher: str, title: str, url: str) -> str:
@@ -149,8 +179,16 @@ def parse_row(raw: dict) -> tuple[dict | None, list[Problem]]:
     if kind not in KINDS:
         problems.append(Problem(file, row, "kind", f"unknown kind '{kind}'", "one of " + ", ".join(KINDS)))
     value_text = raw["value_as_published"]
-    unit_and_factor = _cell(problems, file, row, "unit_as_published", parsing.normalize_unit,
-                            raw["unit_as_published"], indicator, value_text)
+    unit_and_factor = _cell(
+        problems,
+        file,
+        row,
+        "unit_as_published",
+        parsing.normalize_unit,
+        raw["unit_as_published"],
+        indicator,
+        value_text,
+    )
     convention = parsing.detect_convention(value_text, raw["unit_as_published"], raw["source_title"])
     rank_context = bool(unit_and_factor and unit_and_factor[0] == "rank")
     parsed = _cell(problems, file, row, "value_as_published", parsing.parse_value, value_text, convention, rank_context)
@@ -167,18 +205,42 @@ def parse_row(raw: dict) -> tuple[dict | None, list[Problem]]:
     low = _scaled(parsed.low, factor)
     high = _scaled(parsed.high, factor)
     if parsed.is_all_word and unit not in parsing.SHARE_UNITS:
-        problems.append(Problem(file, row, "value_as_published", f"'{value_text}' means 'all' but the unit is {unit}", "a share unit (percent) for words meaning all"))
+        problems.append(
+            Problem(
+                file,
+                row,
+                "value_as_published",
+                f"'{value_text}' means 'all' but the unit is {unit}",
+                "a share unit (percent) for words meaning all",
+            )
+        )
     if unit in parsing.SHARE_UNITS and max(v for v in (value, high) if v is not None) > 100:
-        problems.append(Problem(file, row, "value_as_published", f"share of {max(v for v in (value, high) if v is not None):g} is above 100", "a share between 0 and 100"))
+        problems.append(
+            Problem(
+                file,
+                row,
+                "value_as_published",
+                f"share of {max(v for v in (value, high) if v is not None):g} is above 100",
+                "a share between 0 and 100",
+            )
+        )
     if unit in parsing.SHARE_UNITS and min(v for v in (value, low) if v is not None) < 0:
-        problems.append(Problem(file, row, "value_as_published", f"share of {value:g} is below 0", "a share between 0 and 100"))
+        problems.append(
+            Problem(file, row, "value_as_published", f"share of {value:g} is below 0", "a share between 0 and 100")
+        )
     if unit == "index_0_1" and not 0 <= value <= 1:
-        problems.append(Problem(file, row, "value_as_published", f"index value {value:g} is outside 0-1", "an index between 0 and 1"))
+        problems.append(
+            Problem(
+                file, row, "value_as_published", f"index value {value:g} is outside 0-1", "an index between 0 and 1"
+            )
+        )
     if problems:
         return None, problems
 
     if geography.geography == "hcmc":
-        boundary, basis = parsing.hcmc_boundary(geography.stated_boundary, period.year, period.span_end, period.period, published)
+        boundary, basis = parsing.hcmc_boundary(
+            geography.stated_boundary, period.year, period.span_end, period.period, published
+        )
     else:
         boundary, basis = geography.geography, "no boundary change recorded"
     notes = [n for n in (parsed.note, period.note, geography.note) if n]
@@ -227,7 +289,9 @@ def _scaled(value: float | None, factor: float) -> float | None:
     return float(f"{value * factor:.12g}")
 
 
-def parse_rows(raw: pd.DataFrame, exclusions: Iterable[Exclusion] = ()) -> tuple[pd.DataFrame, pd.DataFrame, list[Problem]]:
+def parse_rows(
+    raw: pd.DataFrame, exclusions: Iterable[Exclusion] = ()
+) -> tuple[pd.DataFrame, pd.DataFrame, list[Problem]]:
     """Parse every raw row; rows listed in the curation file are excluded instead.
 
     Returns
@@ -244,9 +308,16 @@ def parse_rows(raw: pd.DataFrame, exclusions: Iterable[Exclusion] = ()) -> tuple
             entry = curated[key]
             used.add(key)
             if raw_row["value_as_published"] != entry.value:
-                problems.append(Problem(entry.file, entry.row, "value_as_published",
-                                        f"curation entry expects '{entry.value}' but the raw row holds '{raw_row['value_as_published']}'",
-                                        "the curation entry to match the raw row (update data/curation.yml)"))
+                problems.append(
+                    Problem(
+                        entry.file,
+                        entry.row,
+                        "value_as_published",
+                        f"curation entry expects '{entry.value}' but the raw row holds "
+                        f"'{raw_row['value_as_published']}'",
+                        "the curation entry to match the raw row (update data/curation.yml)",
+                    )
+                )
                 continue
             excluded.append(_exclusion_row(raw_row, "curated", entry.reason, entry.reason_vi))
             continue
@@ -257,17 +328,29 @@ def parse_rows(raw: pd.DataFrame, exclusions: Iterable[Exclusion] = ()) -> tuple
     files = set(raw["raw_file"]) if len(raw) else set()
     for key, entry in curated.items():
         if key not in used and entry.file in files:
-            problems.append(Problem(entry.file, entry.row, None, "curation entry points at a row that does not exist", "an existing row"))
+            problems.append(
+                Problem(
+                    entry.file, entry.row, None, "curation entry points at a row that does not exist", "an existing row"
+                )
+            )
     return pd.DataFrame(records), pd.DataFrame(excluded, columns=EXCLUSION_COLUMNS), problems
 
 
-EXCLUSION_COLUMNS = ["raw_file", "raw_row", "indicator", "geography", "period", "value_as_published", "rule", "reason", "reason_vi"]
+EXCLUSION_COLUMNS = tables.columns(EXCLUSIONS)
 
 
 def _exclusion_row(row: dict, rule: str, reason: str, reason_vi: str | None = None) -> dict:
-    return {"raw_file": row["raw_file"], "raw_row": int(row["raw_row"]), "indicator": row["indicator"],
-            "geography": row.get("geography", ""), "period": row.get("period", ""),
-            "value_as_published": row["value_as_published"], "rule": rule, "reason": reason, "reason_vi": reason_vi}
+    return {
+        "raw_file": row["raw_file"],
+        "raw_row": int(row["raw_row"]),
+        "indicator": row["indicator"],
+        "geography": row.get("geography", ""),
+        "period": row.get("period", ""),
+        "value_as_published": row["value_as_published"],
+        "rule": rule,
+        "reason": reason,
+        "reason_vi": reason_vi,
+    }
 
 
 def apply_exclusion_rules(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -294,28 +377,36 @@ def apply_exclusion_rules(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     grdp = records[(records["indicator"] == "grdp_current_prices") & (records["unit"] == "VND_billion")]
     candidates = records[(records["indicator"] == "digital_economy_value") & (records["unit"] == "VND_billion")]
     for index, row in candidates.iterrows():
-        same = grdp[(grdp["geography"] == row["geography"]) & (grdp["boundary"] == row["boundary"]) & (grdp["year"] == row["year"])]
+        same = grdp[
+            (grdp["geography"] == row["geography"])
+            & (grdp["boundary"] == row["boundary"])
+            & (grdp["year"] == row["year"])
+        ]
         for _, total in same.iterrows():
             if abs(row["value"] - total["value"]) <= 0.005 * total["value"]:
-                reasons[index] = ("equals_total_grdp",
-                                  f"{row['value']:,.0f} VND billion equals the total GRDP of {int(row['year'])} "
-                                  f"({total['value']:,.0f}, {total['publisher']}); misattributed as the digital economy")
+                reasons[index] = (
+                    "equals_total_grdp",
+                    f"{row['value']:,.0f} VND billion equals the total GRDP of {int(row['year'])} "
+                    f"({total['value']:,.0f}, {total['publisher']}); misattributed as the digital economy",
+                )
                 break
     excluded = []
     for index, (rule, reason) in reasons.items():
         row = records.loc[index]
-        excluded.append(_exclusion_row({**row.to_dict(), "geography": row["geography_as_published"],
-                                        "period": row["period_as_published"]}, rule, reason))
+        excluded.append(
+            _exclusion_row(
+                {**row.to_dict(), "geography": row["geography_as_published"], "period": row["period_as_published"]},
+                rule,
+                reason,
+            )
+        )
     return records.drop(index=list(reasons)), pd.DataFrame(excluded, columns=EXCLUSION_COLUMNS)
 
 
 # --- consolidation -----------------------------------------------------------------------
 
-GROUP_KEY = ["indicator", "geography", "boundary", "level", "year", "period", "span_start", "span_end",
-             "kind", "estimator", "value_type", "unit"]
-CONFLICT_COLUMNS = ["conflict_id", "indicator", "geography", "boundary", "year", "period", "kind", "estimator",
-                    "value", "value_as_published", "source_id", "publisher", "is_mirror", "published_date",
-                    "raw_file", "raw_row", "chosen", "rule", "explanation"]
+GROUP_KEY = INDICATOR_KEY
+CONFLICT_COLUMNS = tables.columns(CONFLICTS)
 
 
 def decimals(value_text: str) -> int:
@@ -324,7 +415,11 @@ def decimals(value_text: str) -> int:
     if not match:
         return 0
     fraction = match.group(1)
-    return 0 if len(fraction) == 3 and "." in value_text and "," not in value_text and value_text.count(".") > 1 else len(fraction)
+    return (
+        0
+        if len(fraction) == 3 and "." in value_text and "," not in value_text and value_text.count(".") > 1
+        else len(fraction)
+    )
 
 
 def same_figure(a: float, a_decimals: int, b: float, b_decimals: int) -> bool:
@@ -334,7 +429,9 @@ def same_figure(a: float, a_decimals: int, b: float, b_decimals: int) -> bool:
 
 
 def _cluster(group: pd.DataFrame) -> list[pd.DataFrame]:
-    ordered = group.assign(_decimals=group["value_as_published"].map(decimals)).sort_values("_decimals", ascending=False, kind="stable")
+    ordered = group.assign(_decimals=group["value_as_published"].map(decimals)).sort_values(
+        "_decimals", ascending=False, kind="stable"
+    )
     clusters: list[list[int]] = []
     for index, row in ordered.iterrows():
         for members in clusters:
@@ -360,26 +457,41 @@ def _best_source(cluster: pd.DataFrame) -> pd.Series:
         _original=~cluster["is_mirror"],
         _date=cluster["published_date"].map(parsing.date_sort_key),
         _exact=cluster["qualifier"] == "exact",
-    ).sort_values(["_decimals", "_exact", "_original", "_date", "raw_row"], ascending=[False, False, False, False, True], kind="stable")
+    ).sort_values(
+        ["_decimals", "_exact", "_original", "_date", "raw_row"],
+        ascending=[False, False, False, False, True],
+        kind="stable",
+    )
     return ranked.iloc[0]
 
 
+#: Conflict rules, applied in this order; what each says is in the text catalogue (``rule.<id>``).
 RESOLUTION_RULES = (
-    ("undisputed_attribution", "a figure that other sources credit to a different estimator loses to one whose attribution is not disputed"),
-    ("later_vintage", "the figure published last wins (later vintage or revision; undated rows count as oldest)"),
-    ("original_over_mirror", "a figure printed by an original outlet wins over one found only on mirror sites"),
-    ("exact_over_qualified", "an exact figure wins over one printed with 'about' / 'more than'"),
-    ("more_citations", "the figure cited by more outlets wins"),
-    ("first_in_file", "tie: the figure listed first in the raw file is kept"),
+    "undisputed_attribution",
+    "later_vintage",
+    "original_over_mirror",
+    "exact_over_qualified",
+    "more_citations",
+    "first_in_file",
 )
+
+
+def rule_explanation(rule: str) -> str:
+    """What a conflict rule says, in English (the text catalogue is its one source)."""
+    return t(f"rule.{rule}", "en")
 
 
 def _other_attributions(cluster: pd.DataFrame, slot: pd.DataFrame) -> list[str]:
     """Estimators other than the cluster's own that the same figure is credited to in ``slot``."""
     head = cluster.iloc[0]
     others = slot[slot["estimator"] != head["estimator"]]
-    return sorted({row["estimator"] for _, row in others.iterrows()
-                   if same_figure(row["value"], decimals(row["value_as_published"]), head["value"], int(head["_decimals"]))})
+    return sorted(
+        {
+            row["estimator"]
+            for _, row in others.iterrows()
+            if same_figure(row["value"], decimals(row["value_as_published"]), head["value"], int(head["_decimals"]))
+        }
+    )
 
 
 def _resolve(clusters: list[pd.DataFrame], slot: pd.DataFrame) -> tuple[int, str]:
@@ -396,7 +508,7 @@ def _resolve(clusters: list[pd.DataFrame], slot: pd.DataFrame) -> tuple[int, str
         "exact_over_qualified": lambda c: int((c["qualifier"] == "exact").any()),
         "more_citations": lambda c: len(c),
     }
-    for rule, _ in RESOLUTION_RULES[:-1]:
+    for rule in RESOLUTION_RULES[:-1]:
         scores = {i: tests[rule](clusters[i]) for i in remaining}
         best = max(scores.values())
         winners = [i for i in remaining if scores[i] == best]
@@ -421,7 +533,12 @@ def consolidate(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """
     observations = records[records["kind"] != "target"]
     rows, conflicts = [], []
-    keyed = observations.assign(**{c: observations[c].astype("object").where(observations[c].notna(), None) for c in ("year", "span_start", "span_end")})
+    keyed = observations.assign(
+        **{
+            c: observations[c].astype("object").where(observations[c].notna(), None)
+            for c in ("year", "span_start", "span_end")
+        }
+    )
     slot_key = ["indicator", "geography", "boundary", "level", "year", "period", "kind", "unit"]
     slots = {k: g for k, g in keyed.groupby(slot_key, dropna=False, sort=False)}
     for key, group in keyed.groupby(GROUP_KEY, dropna=False, sort=True):
@@ -433,12 +550,18 @@ def consolidate(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         conflict_id = None
         if len(clusters) > 1:
             conflict_id = "C" + hashlib.sha1(repr(key).encode()).hexdigest()[:6]
-            explanation = dict(RESOLUTION_RULES)[rule]
+            explanation = rule_explanation(rule)
             for i, cluster in enumerate(clusters):
                 for _, member in cluster.iterrows():
-                    conflicts.append({**{c: member[c] for c in CONFLICT_COLUMNS if c in member.index},
-                                      "conflict_id": conflict_id, "chosen": i == chosen_index,
-                                      "rule": rule, "explanation": explanation})
+                    conflicts.append(
+                        {
+                            **{c: member[c] for c in CONFLICT_COLUMNS if c in member.index},
+                            "conflict_id": conflict_id,
+                            "chosen": i == chosen_index,
+                            "rule": rule,
+                            "explanation": explanation,
+                        }
+                    )
         citations = list(dict.fromkeys(chosen.sort_values("raw_row")["source_id"]))
         row = {c: best[c] for c in INDICATOR_COLUMNS if c in best.index}
         disputed = _other_attributions(chosen, slot)
@@ -446,8 +569,13 @@ def consolidate(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             ambiguity = "the same figure is credited to " + ", ".join(disputed) + " by another source"
             row["note"] = "; ".join(n for n in (row.get("note"), ambiguity) if isinstance(n, str) and n)
         dated = [d for d in chosen["published_date"] if isinstance(d, str) and d]
-        row.update(citations=";".join(citations), n_citations=len(citations), conflict_id=conflict_id,
-                   source_id=best["source_id"], first_published=min(dated) if dated else None)
+        row.update(
+            citations=";".join(citations),
+            n_citations=len(citations),
+            conflict_id=conflict_id,
+            source_id=best["source_id"],
+            first_published=min(dated) if dated else None,
+        )
         rows.append(row)
     indicators = pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
     return indicators, pd.DataFrame(conflicts, columns=CONFLICT_COLUMNS)
@@ -455,10 +583,7 @@ def consolidate(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 # --- targets -----------------------------------------------------------------------------
 
-TARGET_COLUMNS = ["target_id", "indicator", "geography", "boundary", "level", "target_year", "period",
-                  "span_start", "span_end", "comparator", "value", "value_low", "value_high", "qualifier",
-                  "unit", "legal_basis", "source_id", "citations", "n_citations", "published_date",
-                  "preferred", "estimator", "value_as_published"]
+TARGET_COLUMNS = tables.columns(TARGETS)
 
 
 def comparator_for(value_type: str, unit: str) -> str:
@@ -486,42 +611,70 @@ def build_targets(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     targets = records[records["kind"] == "target"].copy()
     if targets.empty:
         return pd.DataFrame(columns=TARGET_COLUMNS), pd.DataFrame(columns=CONFLICT_COLUMNS)
-    targets["comparator"] = [comparator_for(v, u) for v, u in zip(targets["value_type"], targets["unit"])]
+    targets["comparator"] = [comparator_for(v, u) for v, u in zip(targets["value_type"], targets["unit"], strict=True)]
     targets = targets.assign(_decimals=targets["value_as_published"].map(decimals))
     rows = []
     key = ["indicator", "geography", "boundary", "level", "year", "unit"]
     conflicts = []
     for group_key, group in targets.groupby(key, dropna=False, sort=True):
         distinct = []
-        for sub_key, same in group.groupby(["value", "comparator", "period", "span_start", "span_end"], dropna=False, sort=False):
+        for _sub_key, same in group.groupby(
+            ["value", "comparator", "period", "span_start", "span_end"], dropna=False, sort=False
+        ):
             best = _best_source(same)
             citations = list(dict.fromkeys(same.sort_values("raw_row")["source_id"]))
             bases = list(dict.fromkeys(same["methodology"]))
-            distinct.append({
-                "indicator": best["indicator"], "geography": best["geography"], "boundary": best["boundary"],
-                "level": best["level"], "target_year": best["year"], "period": best["period"],
-                "span_start": best["span_start"], "span_end": best["span_end"], "comparator": best["comparator"],
-                "value": best["value"], "value_low": best["value_low"], "value_high": best["value_high"],
-                "qualifier": best["qualifier"], "unit": best["unit"], "legal_basis": " | ".join(bases),
-                "source_id": best["source_id"], "citations": ";".join(citations), "n_citations": len(citations),
-                "published_date": max((d for d in same["published_date"] if isinstance(d, str) and d), default=None),
-                "estimator": best["estimator"], "value_as_published": best["value_as_published"],
-                "_members": same,
-            })
+            distinct.append(
+                {
+                    "indicator": best["indicator"],
+                    "geography": best["geography"],
+                    "boundary": best["boundary"],
+                    "level": best["level"],
+                    "target_year": best["year"],
+                    "period": best["period"],
+                    "span_start": best["span_start"],
+                    "span_end": best["span_end"],
+                    "comparator": best["comparator"],
+                    "value": best["value"],
+                    "value_low": best["value_low"],
+                    "value_high": best["value_high"],
+                    "qualifier": best["qualifier"],
+                    "unit": best["unit"],
+                    "legal_basis": " | ".join(bases),
+                    "source_id": best["source_id"],
+                    "citations": ";".join(citations),
+                    "n_citations": len(citations),
+                    "published_date": max(
+                        (d for d in same["published_date"] if isinstance(d, str) and d), default=None
+                    ),
+                    "estimator": best["estimator"],
+                    "value_as_published": best["value_as_published"],
+                    "_members": same,
+                }
+            )
         distinct.sort(key=lambda d: parsing.date_sort_key(d["published_date"]), reverse=True)
         distinct.sort(key=lambda d: d["n_citations"], reverse=True)
         for i, entry in enumerate(distinct):
             entry["preferred"] = i == 0
-            year = "open" if entry["target_year"] is None or pd.isna(entry["target_year"]) else int(entry["target_year"])
-            entry["target_id"] = f"{entry['indicator']}@{entry['boundary']}@{entry['level']}@{year}@{entry['value']:g}@{entry['comparator']}"
+            year = (
+                "open" if entry["target_year"] is None or pd.isna(entry["target_year"]) else int(entry["target_year"])
+            )
+            entry["target_id"] = (
+                f"{entry['indicator']}@{entry['boundary']}@{entry['level']}@{year}@{entry['value']:g}@{entry['comparator']}"
+            )
         if len(distinct) > 1:
             conflict_id = "T" + hashlib.sha1(repr(group_key).encode()).hexdigest()[:6]
             for i, entry in enumerate(distinct):
                 for _, member in entry["_members"].iterrows():
-                    conflicts.append({**{c: member[c] for c in CONFLICT_COLUMNS if c in member.index},
-                                      "conflict_id": conflict_id, "chosen": i == 0, "rule": "targets_disagree",
-                                      "explanation": "several target values for one place and year: all kept in targets.csv; "
-                                                     "the most cited (then latest) is marked preferred"})
+                    conflicts.append(
+                        {
+                            **{c: member[c] for c in CONFLICT_COLUMNS if c in member.index},
+                            "conflict_id": conflict_id,
+                            "chosen": i == 0,
+                            "rule": "targets_disagree",
+                            "explanation": rule_explanation("targets_disagree"),
+                        }
+                    )
         rows.extend(distinct)
     table = pd.DataFrame([{k: v for k, v in r.items() if k != "_members"} for r in rows], columns=TARGET_COLUMNS)
     return table, pd.DataFrame(conflicts, columns=CONFLICT_COLUMNS)
@@ -529,8 +682,7 @@ def build_targets(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def build_sources(records: pd.DataFrame) -> pd.DataFrame:
     """One row per source: publisher, title, URL, date and whether it is a mirror."""
-    columns = ["source_id", "publisher", "title", "url", "published_date", "is_mirror"]
-    return records[columns].drop_duplicates("source_id").sort_values("source_id").reset_index(drop=True)
+    return records[tables.columns(SOURCES)].drop_duplicates("source_id").sort_values("source_id").reset_index(drop=True)
 
 
 @dataclass
@@ -544,8 +696,13 @@ class CleanResult:
     sources: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"indicators": self.indicators, "targets": self.targets, "conflicts": self.conflicts,
-                "exclusions": self.exclusions, "sources": self.sources}
+        return {
+            "indicators": self.indicators,
+            "targets": self.targets,
+            "conflicts": self.conflicts,
+            "exclusions": self.exclusions,
+            "sources": self.sources,
+        }
 
 
 def clean_frames(raw: pd.DataFrame, exclusions: Iterable[Exclusion] = ()) -> CleanResult:
@@ -562,9 +719,22 @@ def clean_frames(raw: pd.DataFrame, exclusions: Iterable[Exclusion] = ()) -> Cle
     kept, ruled_out = apply_exclusion_rules(records)
     indicators, conflicts = consolidate(kept)
     targets, target_conflicts = build_targets(kept)
-    all_conflicts = pd.concat([c for c in (conflicts, target_conflicts) if not c.empty], ignore_index=True) if not (conflicts.empty and target_conflicts.empty) else conflicts
-    excluded = pd.concat([e for e in (curated, ruled_out) if not e.empty], ignore_index=True) if not (curated.empty and ruled_out.empty) else curated
+    all_conflicts = (
+        pd.concat([c for c in (conflicts, target_conflicts) if not c.empty], ignore_index=True)
+        if not (conflicts.empty and target_conflicts.empty)
+        else conflicts
+    )
+    excluded = (
+        pd.concat([e for e in (curated, ruled_out) if not e.empty], ignore_index=True)
+        if not (curated.empty and ruled_out.empty)
+        else curated
+    )
     sort_keys = ["indicator", "geography", "boundary", "level", "year", "period", "estimator", "kind"]
     indicators = indicators.sort_values(sort_keys, kind="stable", na_position="first").reset_index(drop=True)
-    return CleanResult(indicators, targets.reset_index(drop=True), all_conflicts.reset_index(drop=True),
-                       excluded.sort_values(["raw_file", "raw_row"]).reset_index(drop=True), build_sources(kept))
+    return CleanResult(
+        indicators,
+        targets.reset_index(drop=True),
+        all_conflicts.reset_index(drop=True),
+        excluded.sort_values(["raw_file", "raw_row"]).reset_index(drop=True),
+        build_sources(kept),
+    )

@@ -2,7 +2,8 @@
 
 Input: a CSV with columns ``series_id, t, value, split`` (``split`` is train/test; other
 columns are ignored), e.g. ``../shared/benchmarks/m3_yearly.csv``.  For each series the
-default method (pooled drift / trend / damped paths) and two baselines (naive, drift with
+default method (the pooled paths of :data:`~analysis.models.forecasting.DEFAULT_MODELS`),
+every single model, and two baselines (naive, drift with
 their textbook normal intervals) forecast the test points from the training points (all of
 them, or the last ``window``).  Reported per method: sMAPE, MASE, the share of test points
 inside the 80% and 95% intervals, and the Brier score of target probabilities for
@@ -20,8 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.forecasting import DEFAULT_MODELS, MODELS, path_quantiles, probability_meets, simulate_paths
-from analysis.progress import eurostat_assessment
+from analysis.models.forecasting import DEFAULT_MODELS, MODELS, path_quantiles, probability_meets, simulate_paths
+from analysis.models.progress import eurostat_assessment
 
 PSEUDO_TARGET_GROWTH = (0.0, 0.03, 0.06, 0.10)
 REQUIRED_COLUMNS = ("series_id", "t", "value", "split")
@@ -72,26 +73,43 @@ def _normal_forecast(train: np.ndarray, horizon: int, method: str) -> tuple[np.n
     return train[-1] + slope * steps, sigma * np.sqrt(steps * (1 + steps / (n - 1)))
 
 
-def evaluate(series: list[tuple[str, np.ndarray, np.ndarray]], window: int | None = None, n_paths: int = 500,
-             seed: int = 0) -> dict:
+def evaluate(
+    series: list[tuple[str, np.ndarray, np.ndarray]], window: int | None = None, n_paths: int = 500, seed: int = 0
+) -> dict:
     """Score the default method and the baselines on every series.
+
+    Parameters
+    ----------
+    series : list of (series_id, train, test)
+        As returned by :func:`load_series`; values in any positive unit.
+    window : int, optional
+        Train on the last ``window`` training points only (None: the whole history).
+    n_paths : int
+        Simulated paths per model.
 
     Returns
     -------
     dict
-        ``methods``: per method sMAPE, MASE, coverage80, coverage95, brier (pseudo-targets);
-        ``eurostat_brier`` and ``base_rate_brier``; counts and timing.
+        ``methods``: per method ``smape`` (percent), ``mase``, ``coverage80`` and ``coverage95``
+        (share of test points inside the interval, 0-1), ``brier`` (pseudo-targets);
+        ``eurostat_yes_no_brier``, ``base_rate`` and ``base_rate_brier``; ``calibration`` bins;
+        ``series``, ``window``, ``paths_per_model``, ``default_models``, ``seconds``.
     """
     started = time.perf_counter()
-    path_methods = ("default",) + tuple(f"model:{m}" for m in MODELS)
-    scores = {m: {"smape": [], "mase": [], "in80": [], "in95": [], "brier": []} for m in path_methods + ("naive", "drift")}
+    path_methods = ("default", *tuple(f"model:{m}" for m in MODELS))
+    scores = {
+        m: {"smape": [], "mase": [], "in80": [], "in95": [], "brier": []} for m in (*path_methods, "naive", "drift")
+    }
     eurostat_brier, events, default_probabilities = [], [], []
     z80, z95 = stats.norm.ppf(0.90), stats.norm.ppf(0.975)
-    for index, (series_id, train_full, test) in enumerate(series):
+    for index, (_series_id, train_full, test) in enumerate(series):
         train = train_full[-window:] if window else train_full
         horizon = len(test)
         years = np.arange(len(train))
-        per_model = {m: simulate_paths(years, train, horizon, unit=None, n_paths=n_paths, models=(m,), seed=seed + index) for m in MODELS}
+        per_model = {
+            m: simulate_paths(years, train, horizon, unit=None, n_paths=n_paths, models=(m,), seed=seed + index)
+            for m in MODELS
+        }
         all_paths = {"default": np.vstack([per_model[m] for m in DEFAULT_MODELS])}
         all_paths.update({f"model:{m}": p for m, p in per_model.items()})
         forecasts = {}
@@ -154,8 +172,14 @@ def calibration_bins(probabilities: np.ndarray, events: np.ndarray, bins: int = 
     for b in range(bins):
         mask = index == b
         if mask.any():
-            out.append({"bin": b, "mean_probability": float(probabilities[mask].mean()),
-                        "observed_frequency": float(events[mask].mean()), "count": int(mask.sum())})
+            out.append(
+                {
+                    "bin": b,
+                    "mean_probability": float(probabilities[mask].mean()),
+                    "observed_frequency": float(events[mask].mean()),
+                    "count": int(mask.sum()),
+                }
+            )
     return out
 
 
@@ -170,10 +194,17 @@ def _eurostat_yes(series: pd.Series, target: float, target_index: int) -> float:
 def format_table(result: dict) -> str:
     """Plain-text table of a benchmark result."""
     window = f"last {result['window']} points" if result["window"] else "full histories"
-    lines = [f"{result['series']} series, training on {window} ({result['seconds']} s); default = pooled {' + '.join(result['default_models'])}",
-             f"{'method':<14}{'sMAPE':>8}{'MASE':>8}{'cov80':>8}{'cov95':>8}{'Brier':>8}"]
+    lines = [
+        f"{result['series']} series, training on {window} ({result['seconds']} s); "
+        f"default = pooled {' + '.join(result['default_models'])}",
+        f"{'method':<14}{'sMAPE':>8}{'MASE':>8}{'cov80':>8}{'cov95':>8}{'Brier':>8}",
+    ]
     for method, s in result["methods"].items():
-        lines.append(f"{method:<14}{s['smape']:>8.2f}{s['mase']:>8.2f}{s['coverage80']:>8.1%}{s['coverage95']:>8.1%}{s['brier']:>8.3f}")
-    lines.append(f"Eurostat category as yes/no: Brier {result['eurostat_yes_no_brier']:.3f}; "
-                 f"base rate {result['base_rate']:.2f}: Brier {result['base_rate_brier']:.3f}")
+        lines.append(
+            f"{method:<14}{s['smape']:>8.2f}{s['mase']:>8.2f}{s['coverage80']:>8.1%}{s['coverage95']:>8.1%}{s['brier']:>8.3f}"
+        )
+    lines.append(
+        f"Eurostat category as yes/no: Brier {result['eurostat_yes_no_brier']:.3f}; "
+        f"base rate {result['base_rate']:.2f}: Brier {result['base_rate_brier']:.3f}"
+    )
     return "\n".join(lines)

@@ -67,14 +67,24 @@ SCALE_WORDS: list[tuple[str, float]] = [
 ]
 
 ORDINAL_WORDS = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
-    "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10,
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
 }
 
 _CURRENCY = re.compile(r"(us\$|vnđ|vnd|usd|\$)", re.IGNORECASE)
 _PERCENT = re.compile(r"\s*(%|per\s*cent|percent)\s*", re.IGNORECASE)
 _NUMBER = r"[+-]?\d[\d.,]*"
-_VIETNAMESE_LETTERS = re.compile(r"[ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]", re.IGNORECASE)
+_VIETNAMESE_LETTERS = re.compile(
+    r"[ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]", re.IGNORECASE
+)
 
 ACCEPTED_NUMBER_FORMS = (
     "a number such as '18,66', '18.66', '1.621.191', '5.879,5', a range '13,71-15,72', "
@@ -171,13 +181,15 @@ def _strip_prefixes(text: str) -> tuple[str, str, float]:
         lowered = text.lower()
         for word in NEGATION_WORDS:
             if lowered.startswith(word + " "):
-                text, sign, changed = text[len(word):].strip(), -sign, True
+                text, sign, changed = text[len(word) :].strip(), -sign, True
                 break
         if changed:
             continue
         for word, name in QUALIFIER_WORDS:
-            if lowered.startswith(word) and (not word[-1].isalpha() or len(text) == len(word) or not text[len(word)].isalpha()):
-                text, qualifier, changed = text[len(word):].strip(), name, True
+            if lowered.startswith(word) and (
+                not word[-1].isalpha() or len(text) == len(word) or not text[len(word)].isalpha()
+            ):
+                text, qualifier, changed = text[len(word) :].strip(), name, True
                 break
     return text, qualifier, sign
 
@@ -227,8 +239,7 @@ def parse_value(text: str, convention: str = "vi", rank_context: bool = False) -
     rank = _parse_rank(lowered, rank_context)
     if rank is not None:
         value, value_type, group = rank
-        return ParsedValue(float(value), qualifier=qualifier, value_type=value_type,
-                           rank_group_size=group, note=note)
+        return ParsedValue(float(value), qualifier=qualifier, value_type=value_type, rank_group_size=group, note=note)
 
     main = _CURRENCY.sub(" ", main).strip()
     main, scale = _split_scale(main)
@@ -239,14 +250,16 @@ def parse_value(text: str, convention: str = "vi", rank_context: bool = False) -
         high = parse_number(range_match.group(2), convention) * scale
         if high < low:
             raise ParseError(f"range '{original}' has its high end below its low end", "low-high")
-        return ParsedValue((low + high) / 2, low, high, qualifier, "range", note=note,
-                           has_percent_sign=has_percent, scale=scale)
+        return ParsedValue(
+            (low + high) / 2, low, high, qualifier, "range", note=note, has_percent_sign=has_percent, scale=scale
+        )
     if not re.fullmatch(_NUMBER, main):
         raise ParseError(f"cannot read '{original}' as a figure", ACCEPTED_NUMBER_FORMS)
     value = sign * parse_number(main, convention) * scale
     value_type = "bound" if qualifier in ("more_than", "at_least") else "point"
-    return ParsedValue(value, qualifier=qualifier, value_type=value_type, note=note,
-                       has_percent_sign=has_percent, scale=scale)
+    return ParsedValue(
+        value, qualifier=qualifier, value_type=value_type, note=note, has_percent_sign=has_percent, scale=scale
+    )
 
 
 def _parse_rank(lowered: str, rank_context: bool) -> tuple[int, str, int | None] | None:
@@ -329,7 +342,12 @@ def normalize_unit(unit_text: str, indicator: str, value_text: str = "") -> tupl
     both = unit + " " + value
     if "rank" in name or unit.startswith("rank") or unit.startswith("hạng"):
         return "rank", 1.0
-    if "(0-1)" in unit or "sub-index" in unit or "dti" in unit or name.startswith(("dti_score", "dti_subindex", "dti_pillar_score", "ict_index")):
+    if (
+        "(0-1)" in unit
+        or "sub-index" in unit
+        or "dti" in unit
+        or name.startswith(("dti_score", "dti_subindex", "dti_pillar_score", "ict_index"))
+    ):
         return "index_0_1", 1.0
     if unit.startswith(("points", "điểm")):
         return "points", 1.0
@@ -343,11 +361,20 @@ def normalize_unit(unit_text: str, indicator: str, value_text: str = "") -> tupl
         return "VND_million_per_worker", 1.0 if in_millions else 1e-6
     if "/1.000 dân" in unit or "per 1,000" in unit:
         return "per_1000_population", 1.0
-    percent = "%" in both or "percent" in both or "per cent" in both or unit.strip() in ("/grdp", "grdp") or "(grdp)" in unit
+    percent = (
+        "%" in both or "percent" in both or "per cent" in both or unit.strip() in ("/grdp", "grdp") or "(grdp)" in unit
+    )
     if percent:
         if "growth" in name or "%/năm" in unit or "per year" in unit or "tăng trưởng" in unit:
             return "percent_change", 1.0
-        if "grdp" in unit or "regional" in unit or "city's gdp" in unit or "gross regional" in unit or "its gdp" in unit or "share_grdp" in name:
+        if (
+            "grdp" in unit
+            or "regional" in unit
+            or "city's gdp" in unit
+            or "gross regional" in unit
+            or "its gdp" in unit
+            or "share_grdp" in name
+        ):
             return "percent_of_GRDP", 1.0
         if "gdp" in unit:
             return "percent_of_GDP", 1.0
@@ -368,6 +395,7 @@ def normalize_unit(unit_text: str, indicator: str, value_text: str = "") -> tupl
 
 # --- periods ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ParsedPeriod:
     """A period: the year it ends in, a sub-annual marker or span, and a note.
@@ -385,8 +413,20 @@ class ParsedPeriod:
     note: str | None = None
 
 
-MONTHS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8,
-          "sep": 9, "oct": 10, "nov": 11, "dec": 12}
+MONTHS = {
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
 
 ACCEPTED_PERIODS = (
     "a year '2023', '2024-9M', '2025-H1', '2024-Q1', '2025-09', '2016-2020 avg', "
@@ -466,6 +506,7 @@ def _year(text: str, raw: str) -> int:
 
 # --- dates -----------------------------------------------------------------------------
 
+
 def parse_published_date(text: str) -> str | None:
     """Validate a publication date: "YYYY", "YYYY-MM" or "YYYY-MM-DD", or empty.
 
@@ -507,9 +548,15 @@ PRE_MERGER = "hcmc-pre-2025-07"
 MERGED = "hcmc-merged-2025-07"
 
 _PLACES = {
-    "hcmc": "hcmc", "vietnam": "vietnam", "da nang": "da_nang", "hanoi": "hanoi",
-    "binh duong": "binh_duong", "bac ninh": "bac_ninh", "quang ngai": "quang_ngai",
-    "hai phong": "hai_phong", "ba ria-vung tau": "ba_ria_vung_tau",
+    "hcmc": "hcmc",
+    "vietnam": "vietnam",
+    "da nang": "da_nang",
+    "hanoi": "hanoi",
+    "binh duong": "binh_duong",
+    "bac ninh": "bac_ninh",
+    "quang ngai": "quang_ngai",
+    "hai phong": "hai_phong",
+    "ba ria-vung tau": "ba_ria_vung_tau",
 }
 
 ACCEPTED_GEOGRAPHY = (
@@ -561,8 +608,9 @@ def parse_geography(text: str) -> ParsedGeography:
     return ParsedGeography(geography, level, stated, note or None)
 
 
-def hcmc_boundary(stated: str | None, year: int | None, span_end: int | None, period: str,
-                  published: str | None) -> tuple[str, str]:
+def hcmc_boundary(
+    stated: str | None, year: int | None, span_end: int | None, period: str, published: str | None
+) -> tuple[str, str]:
     """Decide which Ho Chi Minh City a figure describes: before or after the July 2025 merger.
 
     Returns
@@ -573,7 +621,10 @@ def hcmc_boundary(stated: str | None, year: int | None, span_end: int | None, pe
     if stated:
         return stated, "stated"
     last_year = span_end or year
-    if last_year is not None and (last_year < 2025 or (last_year == 2025 and period in ("H1", "Q1", "Q2", "M01", "M02", "M03", "M04", "M05", "M06"))):
+    if last_year is not None and (
+        last_year < 2025
+        or (last_year == 2025 and period in ("H1", "Q1", "Q2", "M01", "M02", "M03", "M04", "M05", "M06"))
+    ):
         return PRE_MERGER, "period before the merger"
     if published and published >= MERGER_DATE:
         return MERGED, "published after the merger"
@@ -587,9 +638,29 @@ ESTIMATOR_PATTERNS: list[tuple[str, tuple[str, ...]]] = [
     ("ptit", ("ptit", "học viện bưu chính")),
     ("hids", ("hids", "viện nghiên cứu phát triển")),
     ("gso", ("gso", "tổng cục thống kê", "cục thống kê", "chi cục thống kê", "statistics office", "hcmc statistics")),
-    ("mic", ("mic ", "mic-", "mic)", "mic/", "(mic", "bộ tt&tt", "ministry of information", "mst ", "mst)", "bộ kh&cn")),
-    ("city", (" dic", "(dic", "sở tt&tt", "people's committee", "department of information", "vice-chair", "chairman",
-              "ubnd", "thành ủy", "hđnd", "people's council", "department of", "dept of", "sở ")),
+    (
+        "mic",
+        ("mic ", "mic-", "mic)", "mic/", "(mic", "bộ tt&tt", "ministry of information", "mst ", "mst)", "bộ kh&cn"),
+    ),
+    (
+        "city",
+        (
+            " dic",
+            "(dic",
+            "sở tt&tt",
+            "people's committee",
+            "department of information",
+            "vice-chair",
+            "chairman",
+            "ubnd",
+            "thành ủy",
+            "hđnd",
+            "people's council",
+            "department of",
+            "dept of",
+            "sở ",
+        ),
+    ),
 ]
 ESTIMATORS = ("gso", "mic", "hids", "ptit", "city", "unknown", "reported")
 

@@ -78,14 +78,27 @@ def eurostat_assessment(series: pd.Series, target_value: float, target_year: int
     Returns
     -------
     dict
-        base_year, latest_year, cagr_actual, cagr_required (fractions per year), ratio, category.
+        base_year, latest_year, cagr_actual, cagr_required (fractions per year), ratio, category
+        (significant_progress, moderate_progress, insufficient_progress, moving_away, target_achieved).
+
+    References
+    ----------
+    Eurostat, *Sustainable development in the European Union: monitoring report*, methodological
+    annex (as reproduced by Statistics Canada / Open SDG, ``progress-methodology.md``);
+    ``../shared/reference/progress-methods.md`` section 1.
     """
     clean = series.dropna().sort_index()
     base = int(base_year if base_year is not None else clean.index[0])
     latest = int(clean.index[-1])
     base_value, latest_value = float(clean.loc[base]), float(clean.loc[latest])
-    result = {"base_year": base, "latest_year": latest, "cagr_actual": math.nan, "cagr_required": math.nan,
-              "ratio": math.nan, "category": None}
+    result = {
+        "base_year": base,
+        "latest_year": latest,
+        "cagr_actual": math.nan,
+        "cagr_required": math.nan,
+        "ratio": math.nan,
+        "category": None,
+    }
     if latest_value >= target_value:
         result["category"] = "target_achieved"
         return result
@@ -106,6 +119,11 @@ def unsd_assessment(series: pd.Series, target_value: float, target_year: int, ba
     dict
         cagr, expected_value (in the target year, indicator units), r, category
         (r >= 0.95 on track; 0.10 <= r < 0.95 fair progress; r < 0.10 stagnation or regression).
+
+    References
+    ----------
+    UN Statistics Division, *Technical Note for Progress Assessment* (SDG Progress Chart, 2023/2024),
+    as implemented by EUSTAT; ``../shared/reference/progress-methods.md`` section 3.1.
     """
     clean = series.dropna().sort_index()
     base = int(base_year if base_year is not None else clean.index[0])
@@ -116,7 +134,13 @@ def unsd_assessment(series: pd.Series, target_value: float, target_year: int, ba
     growth = cagr(base_value, latest_value, base, latest)
     expected = latest_value * (1 + growth) ** (target_year - latest)
     r = (expected - base_value) / (target_value - base_value)
-    category = UNSD_CATEGORIES[0] if r >= 0.95 or latest_value >= target_value else UNSD_CATEGORIES[1] if r >= 0.10 else UNSD_CATEGORIES[2]
+    category = (
+        UNSD_CATEGORIES[0]
+        if r >= 0.95 or latest_value >= target_value
+        else UNSD_CATEGORIES[1]
+        if r >= 0.10
+        else UNSD_CATEGORIES[2]
+    )
     return {"cagr": growth, "expected_value": expected, "r": r, "category": category}
 
 
@@ -130,14 +154,26 @@ def escap_anticipated(series: pd.Series, target_value: float, target_year: int, 
     dict
         cagr_weighted, expected_value, ap = (expected - base)/(target - base), gap = 1 - ap,
         category maintain / accelerate / reverse.
+
+    References
+    ----------
+    UN ESCAP, *Asia and the Pacific SDG Progress Report*, progress assessment methodology; Bidarbakht
+    Nia (2017), *A weighted extrapolation method for measuring the SDGs progress*, ESCAP SD WP 04;
+    ``../shared/reference/progress-methods.md`` section 2.
     """
     clean = series.dropna().sort_index()
     if len(clean) < 2 or (clean <= 0).any():
-        return {"cagr_weighted": math.nan, "expected_value": math.nan, "ap": math.nan, "gap": math.nan, "category": None}
+        return {
+            "cagr_weighted": math.nan,
+            "expected_value": math.nan,
+            "ap": math.nan,
+            "gap": math.nan,
+            "category": None,
+        }
     base = int(base_year if base_year is not None else clean.index[0])
     years = clean.index.to_numpy(dtype=float)
     weights = np.arange(1, len(clean) + 1, dtype=float)
-    slope, intercept = np.polyfit(years, np.log(clean.to_numpy(dtype=float)), 1, w=np.sqrt(weights))
+    slope, _intercept = np.polyfit(years, np.log(clean.to_numpy(dtype=float)), 1, w=np.sqrt(weights))
     growth = math.exp(slope) - 1
     latest_year, latest_value = int(clean.index[-1]), float(clean.iloc[-1])
     expected = latest_value * (1 + growth) ** (target_year - latest_year)

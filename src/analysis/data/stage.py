@@ -1,0 +1,116 @@
+"""The data stage with its files: validate raw files, clean them into ``data/processed/``.
+
+The pure work happens in :mod:`analysis.data.cleaning`; this module adds file I/O,
+checksums, schemas and atomic publishing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import __version__, config, tables
+from analysis.data.cleaning import RAW_COLUMNS, clean_frames, load_curation, parse_rows, read_raw_file
+from analysis.data.provenance import check_checksum, sha256_of
+from analysis.data.schemas import SCHEMAS
+from analysis.errors import Problem, RawDataError
+
+MANIFEST = "clean_manifest.json"
+
+
+def raw_files(directory: Path | None = None) -> list[Path]:
+    """The raw CSV files, in name order."""
+    return sorted((directory or config.raw_dir()).glob("*.csv"))
+
+
+def validate_files(paths: list[Path], curation: Path | None = None) -> list[Problem]:
+    """Check raw files against the raw schema and the parsers, as ``clean`` would.
+
+    A file inside ``data/raw`` must have a sidecar whose checksum matches; a candidate file
+    elsewhere is checked for content only.
+
+    Returns
+    -------
+    list of Problem
+        Every problem found (empty when the files are fine).
+    """
+    problems: list[Problem] = []
+    exclusions = load_curation(curation if curation is not None else config.curation_file())
+    raw_dir = config.raw_dir().resolve()
+    for path in paths:
+        if not path.exists():
+            problems.append(Problem(str(path), None, None, "file not found", "an existing CSV file"))
+            continue
+        inside_raw = path.resolve().parent == raw_dir
+        problems.extend(check_checksum(path, require_sidecar=inside_raw))
+        frame, shape_problems = read_raw_file(path)
+        problems.extend(shape_problems)
+        if any(p.row == 1 and p.column in RAW_COLUMNS for p in shape_problems):
+            continue
+        _, _, row_problems = parse_rows(frame, exclusions)
+        problems.extend(row_problems)
+    return problems
+
+
+def clean(
+    raw_directory: Path | None = None, output_directory: Path | None = None, curation: Path | None = None
+) -> dict[str, Path]:
+    """Clean every raw file and publish the processed tables (with their data dictionaries) atomically.
+
+    Raises
+    ------
+    RawDataError
+        When a raw file fails its checksum, its schema or its parsers; nothing is written then.
+
+    Returns
+    -------
+    dict of str to Path
+        Table name -> published CSV path.
+    """
+    paths = raw_files(raw_directory)
+    if not paths:
+        raise RawDataError(
+            [Problem(str(raw_directory or config.raw_dir()), None, None, "no raw CSV files", "data/raw/*.csv")]
+        )
+    problems: list[Problem] = []
+    frames = []
+    for path in paths:
+        problems.extend(check_checksum(path))
+        frame, shape_problems = read_raw_file(path)
+        problems.extend(shape_problems)
+        frames.append(frame)
+    if problems:
+        raise RawDataError(problems)
+    raw = pd.concat(frames, ignore_index=True)
+    result = clean_frames(raw, load_curation(curation if curation is not None else config.curation_file()))
+    checksums = {p.name: sha256_of(p) for p in paths}
+    published_dates = [d for d in raw["published_date"] if d]
+    manifest = {
+        "package_version": __version__,
+        "raw_files": {
+            name: {"sha256": digest, "rows": int((raw["raw_file"] == name).sum())} for name, digest in checksums.items()
+        },
+        "data_vintage": max(published_dates) if published_dates else None,
+        "tables": {name: len(frame) for name, frame in result.tables().items()},
+        "format": tables.CSV_FORMAT,
+    }
+    out = output_directory or config.processed_dir()
+    return tables.publish(
+        out,
+        {name: (frame, SCHEMAS[name]) for name, frame in result.tables().items()},
+        produced_by="python -m analysis clean",
+        inputs=checksums,
+        extra_files={MANIFEST: json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"},
+    )
+
+
+def load_table(name: str, directory: Path | None = None) -> pd.DataFrame:
+    """Read a table the data stage published (indicators, targets, conflicts, exclusions, sources)."""
+    return tables.read(name, SCHEMAS.get(name), directory)
+
+
+def load_manifest(directory: Path | None = None) -> dict:
+    """The manifest of the last clean: raw checksums, row counts, data vintage (``{}`` before the first clean)."""
+    return tables.read_json(MANIFEST, directory)

@@ -1,0 +1,113 @@
+"""The assessment plan: which indicator, at which boundary, against which target years.
+
+It is data (``data/assessment_plan.yml``), so that adding a peer city, the merged city or a
+new target is a line in a file, not a code change.  :func:`load_assessment_plan` checks the
+file and names the entry of every mistake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from analysis import config
+from analysis.errors import PlanError
+
+ENTRY_KEYS = {"indicator", "boundary", "target_years", "annual_target_years", "primary_estimator"}
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    """One indicator at one boundary to assess, against its preferred targets for the given years.
+
+    ``annual_target_years`` expands an open annual target ("at least 2% a year from 2025") into
+    one assessment per listed year.  ``primary_estimator`` is the estimator family the target is
+    tied to ("" when none is).
+    """
+
+    indicator: str
+    boundary: str
+    target_years: tuple[int, ...] = ()
+    annual_target_years: tuple[int, ...] = ()
+    primary_estimator: str = ""
+
+    @property
+    def geography(self) -> str:
+        """The place id of the boundary (``hcmc`` for both Ho Chi Minh City boundaries)."""
+        return self.boundary.split("-")[0] if self.boundary.startswith("hcmc") else self.boundary
+
+
+def _years(value, where: str, key: str, problems: list[str]) -> tuple[int, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(
+        isinstance(y, int) and not isinstance(y, bool) and 1990 <= y <= 2100 for y in value
+    ):
+        problems.append(f"{where}: '{key}' should be a list of years such as [2025, 2030], got {value!r}")
+        return ()
+    return tuple(value)
+
+
+def parse_assessment_plan(document: object, source: str = "assessment plan") -> tuple[PlanEntry, ...]:
+    """Check a parsed plan document and build its entries.
+
+    Raises
+    ------
+    PlanError
+        Listing every problem, each naming the file and the entry.
+    """
+    if not isinstance(document, dict) or not isinstance(document.get("assessments"), list):
+        raise PlanError(f"{source}: expected a list under 'assessments'")
+    problems: list[str] = []
+    entries = []
+    seen = set()
+    for number, raw in enumerate(document["assessments"], 1):
+        where = f"{source}: entry {number}"
+        if not isinstance(raw, dict):
+            problems.append(f"{where}: expected a mapping with indicator and boundary, got {raw!r}")
+            continue
+        where += f" ({raw.get('indicator')} @ {raw.get('boundary')})"
+        unknown = set(raw) - ENTRY_KEYS
+        if unknown:
+            problems.append(
+                f"{where}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(ENTRY_KEYS))})"
+            )
+        for key in ("indicator", "boundary"):
+            if not isinstance(raw.get(key), str) or not raw.get(key):
+                problems.append(f"{where}: '{key}' is missing or not text")
+        target_years = _years(raw.get("target_years"), where, "target_years", problems)
+        annual = _years(raw.get("annual_target_years"), where, "annual_target_years", problems)
+        if not target_years and not annual:
+            problems.append(f"{where}: give target_years or annual_target_years")
+        primary = raw.get("primary_estimator") or ""
+        if not isinstance(primary, str):
+            problems.append(f"{where}: 'primary_estimator' should be text, got {primary!r}")
+            primary = ""
+        key = (raw.get("indicator"), raw.get("boundary"))
+        if key in seen:
+            problems.append(f"{where}: the same indicator and boundary appear twice")
+        seen.add(key)
+        entries.append(PlanEntry(str(raw.get("indicator")), str(raw.get("boundary")), target_years, annual, primary))
+    if problems:
+        raise PlanError("\n".join(problems))
+    return tuple(entries)
+
+
+def load_assessment_plan(path: Path | None = None) -> tuple[PlanEntry, ...]:
+    """Read and check ``data/assessment_plan.yml`` (or ``path``).
+
+    Raises
+    ------
+    PlanError
+        When the file is missing, is not YAML, or has an invalid entry.
+    """
+    plan_path = path or config.assessment_plan_file()
+    try:
+        document = yaml.safe_load(plan_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PlanError(f"{plan_path}: the assessment plan is missing") from None
+    except yaml.YAMLError as exc:
+        raise PlanError(f"{plan_path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    return parse_assessment_plan(document, str(plan_path.name))

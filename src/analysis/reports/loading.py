@@ -1,0 +1,146 @@
+"""The tables a report reads, loaded once per notebook and computed on demand.
+
+A notebook calls ``report = load_report(lang, as_of)`` and reads ``report.assessments``,
+``report.indicators``, ... Each table is read the first time it is used.  When a table is
+missing or older than its inputs (an analyst changed ``as_of`` in JupyterLab, or added a raw
+file), the stage that makes it runs first, in the kernel: the report is right for the
+parameters it was given, without a separate command.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from analysis import config, tables
+from analysis.data import stage as data_stage
+from analysis.data.provenance import sha256_of
+from analysis.models import stage as model_stage
+from analysis.models.assessment import observed_series
+from analysis.models.plan import PlanEntry, load_assessment_plan
+
+BENCHMARK_FILES = {"full": "benchmark-full.json", "window6": "benchmark-window6.json"}
+
+
+def _recorded_inputs(folder: Path, table: str) -> dict[str, str]:
+    meta = folder / f"{table}.meta.yml"
+    if not meta.exists():
+        return {}
+    return (yaml.safe_load(meta.read_text(encoding="utf-8")) or {}).get("inputs") or {}
+
+
+def _stale(folder: Path, table: str, inputs: list[Path]) -> bool:
+    """True when ``table`` is missing or was made from inputs other than those on disk now."""
+    if not (folder / f"{table}.csv").exists():
+        return True
+    recorded = _recorded_inputs(folder, table)
+    return any(recorded.get(path.name) != (sha256_of(path) if path.exists() else None) for path in inputs)
+
+
+def ensure_cleaned(folder: Path | None = None) -> None:
+    """Run the data stage when the processed tables are missing or older than the raw files."""
+    folder = folder or config.processed_dir()
+    raw = data_stage.raw_files()
+    if any(_stale(folder, name, raw) for name in ("indicators", "targets")):
+        data_stage.clean()
+
+
+def ensure_assessed(as_of: int | None, folder: Path | None = None) -> None:
+    """Run the models stage for ``as_of`` when its tables are missing or older than their inputs."""
+    folder = folder or config.processed_dir()
+    ensure_cleaned(folder)
+    inputs = [folder / "indicators.csv", folder / "targets.csv", config.assessment_plan_file()]
+    if any(_stale(folder, model_stage.table_name(name, as_of), inputs) for name in ("assessments", "forecasts")):
+        model_stage.assess(as_of=as_of)
+
+
+@dataclass
+class ReportData:
+    """The tables one report reads, in one language and for one ``as_of`` year (0 = every figure)."""
+
+    lang: str
+    as_of: int = 0
+
+    @functools.cached_property
+    def plan(self) -> tuple[PlanEntry, ...]:
+        """The assessment plan (``data/assessment_plan.yml``)."""
+        return load_assessment_plan()
+
+    def _data_table(self, name: str) -> pd.DataFrame:
+        ensure_cleaned()
+        return data_stage.load_table(name)
+
+    def _model_table(self, name: str) -> pd.DataFrame:
+        ensure_assessed(self.as_of or None)
+        return model_stage.load_result(name, self.as_of or None)
+
+    @functools.cached_property
+    def indicators(self) -> pd.DataFrame:
+        return self._data_table("indicators")
+
+    @functools.cached_property
+    def targets(self) -> pd.DataFrame:
+        return self._data_table("targets")
+
+    @functools.cached_property
+    def conflicts(self) -> pd.DataFrame:
+        return self._data_table("conflicts")
+
+    @functools.cached_property
+    def exclusions(self) -> pd.DataFrame:
+        return self._data_table("exclusions")
+
+    @functools.cached_property
+    def sources(self) -> pd.DataFrame:
+        return self._data_table("sources")
+
+    @functools.cached_property
+    def assessments(self) -> pd.DataFrame:
+        return self._model_table("assessments")
+
+    @functools.cached_property
+    def forecasts(self) -> pd.DataFrame:
+        return self._model_table("forecasts")
+
+    @functools.cached_property
+    def benchmarks(self) -> dict[str, dict]:
+        """Benchmark results written by the batch or ``make bench`` (``{}`` when not run)."""
+        found = {name: tables.read_json(file) for name, file in BENCHMARK_FILES.items()}
+        return {name: result for name, result in found.items() if result}
+
+    def entry(self, indicator: str, boundary: str) -> PlanEntry | None:
+        """The plan entry of an indicator and boundary, if it is assessed."""
+        return next((e for e in self.plan if e.indicator == indicator and e.boundary == boundary), None)
+
+    def observed(self, indicator: str, boundary: str) -> dict[str, pd.Series]:
+        """Observed yearly series per estimator, exactly as the models saw them."""
+        return observed_series(self.indicators, indicator, boundary, self.as_of or None)
+
+    def forecast(self, indicator: str, boundary: str, estimator: str) -> pd.DataFrame:
+        """Rows of ``forecasts`` for one series."""
+        frame = self.forecasts
+        return frame[(frame.indicator == indicator) & (frame.boundary == boundary) & (frame.estimator == estimator)]
+
+    def assessed(self, indicator: str, boundary: str) -> pd.DataFrame:
+        """Rows of ``assessments`` for one indicator and boundary."""
+        frame = self.assessments
+        return frame[(frame.indicator == indicator) & (frame.boundary == boundary)]
+
+
+def load_report(lang: str, as_of: int = 0) -> ReportData:
+    """The tables for a report in ``lang`` with figures published up to ``as_of`` (0: all).
+
+    Raises
+    ------
+    ValueError
+        For a language without a text catalogue.
+    """
+    from analysis.i18n import LANGUAGES
+
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {LANGUAGES}, got {lang!r}")
+    return ReportData(lang, int(as_of or 0))

@@ -1,0 +1,132 @@
+"""Rendering: an executed notebook -> a self-contained HTML page -> an A4 PDF.
+
+The page skeleton and the stylesheet are template files (``templates/report.html.j2``,
+``templates/report.css``), as nbconvert keeps them; this module fills them.  The batch calls
+:func:`notebook_to_html` and :func:`html_to_pdf`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from pathlib import Path
+
+import jinja2
+import nbformat
+
+from analysis import __version__
+from analysis.i18n import fmt_date, t
+
+TEMPLATES = Path(__file__).with_name("templates")
+#: Cells with these tags are not part of the report (analyst notes, parameters).
+REMOVED_TAGS = ("parameters", "injected-parameters", "analyst-note", "remove-cell")
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment of the report templates (HTML autoescaped)."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+@functools.cache
+def stylesheet() -> str:
+    """The report stylesheet (``templates/report.css``)."""
+    return (TEMPLATES / "report.css").read_text(encoding="utf-8")
+
+
+def notebook_body(notebook: nbformat.NotebookNode) -> str:
+    """The report content of an executed notebook: HTML outputs and rendered Markdown, no code.
+
+    Cells tagged parameters, injected-parameters, analyst-note or remove-cell are left out;
+    nbconvert's Markdown filter renders Markdown cells.
+
+    Raises
+    ------
+    RuntimeError
+        When a cell has an error output (a report is never built from a failed notebook).
+    """
+    from nbconvert.filters import markdown2html
+
+    parts = []
+    for cell in notebook.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & set(REMOVED_TAGS):
+            continue
+        if cell.cell_type == "markdown":
+            parts.append(markdown2html(cell.source))
+            continue
+        if cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/html" in data:
+                parts.append("".join(data["text/html"]) if isinstance(data["text/html"], list) else data["text/html"])
+            elif "image/png" in data:
+                parts.append(
+                    f'<figure class="chart"><img src="data:image/png;base64,{data["image/png"].strip()}"/></figure>'
+                )
+            elif output.get("output_type") == "error":
+                raise RuntimeError(f"notebook has an error output: {output.get('ename')}: {output.get('evalue')}")
+    return "\n".join(parts)
+
+
+def page_html(
+    body: str, lang: str, title: str, vintage: str | None, as_of: int | None = None, produced: dt.date | None = None
+) -> str:
+    """A self-contained HTML page: title block, contents (every ``<h2>``), then the body.
+
+    The first section (the verdict) stays on page one under the title block; the contents
+    list follows it.
+    """
+    headings = re.findall(r'<h2 id="([^"]+)">(.*?)</h2>', body)
+    starts = [m.start() for m in re.finditer(r"<h2 ", body)]
+    first_section, rest = (body[: starts[1]], body[starts[1] :]) if len(starts) > 1 else (body, "")
+    labels = {key: t(f"cover.{key}", lang) for key in ("subtitle", "date", "vintage", "as_of", "version")}
+    labels.update(toc=t("toc", lang), page=t("page", lang))
+    return (
+        environment()
+        .get_template("report.html.j2")
+        .render(
+            lang=lang,
+            title=title,
+            produced=fmt_date(produced or dt.date.today(), lang),
+            vintage=fmt_date(vintage, lang) if vintage else "–",
+            as_of=as_of,
+            version=__version__,
+            labels=labels,
+            stylesheet=stylesheet(),
+            first_section=first_section,
+            toc=headings,
+            rest=rest,
+        )
+    )
+
+
+def notebook_to_html(
+    notebook_path: Path,
+    lang: str,
+    title: str,
+    vintage: str | None,
+    as_of: int | None = None,
+    produced: dt.date | None = None,
+) -> str:
+    """A self-contained HTML page from an executed notebook (see :func:`page_html`)."""
+    notebook = nbformat.read(str(notebook_path), as_version=4)
+    return page_html(notebook_body(notebook), lang, title, vintage, as_of, produced)
+
+
+def html_to_pdf(page: str, pdf_path: Path, base_url: str | None = None) -> None:
+    """Render HTML to an A4 PDF with WeasyPrint (fonts embedded and subset by WeasyPrint)."""
+    import logging
+
+    from weasyprint import HTML
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    HTML(string=page, base_url=base_url).write_pdf(str(pdf_path))
