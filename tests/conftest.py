@@ -18,6 +18,7 @@ def copy_project(root: Path, notebooks: bool = False) -> Path:
     (root / "data" / "processed").mkdir(parents=True, exist_ok=True)
     for name in ("curation.yml", "assessment_plan.yml"):
         shutil.copy(ROOT / "data" / name, root / "data" / name)
+    shutil.copytree(ROOT / "data" / "registry", root / "data" / "registry")
     if notebooks:
         shutil.copytree(ROOT / "notebooks", root / "notebooks")
     return root
@@ -50,8 +51,11 @@ def cleaned(tmp_path_factory) -> dict:
     """The shipped raw data cleaned once per session into a temporary folder."""
     import pandas as pd
 
-    from analysis.data.cleaning import clean_frames, load_curation, read_raw_file
+    from analysis.data.cleaning import clean_frames, read_raw_file
+    from analysis.data.curation import load_curation
+    from analysis.data.registry import load_registry
 
     frames = [read_raw_file(p)[0] for p in sorted((ROOT / "data" / "raw").glob("*.csv"))]
-    result = clean_frames(pd.concat(frames, ignore_index=True), load_curation(ROOT / "data" / "curation.yml"))
+    curation = load_curation(ROOT / "data" / "curation.yml")
+    result = clean_frames(pd.concat(frames, ignore_index=True), curation, load_registry(ROOT / "data" / "registry"))
     return result.tables()

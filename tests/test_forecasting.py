@@ -1,17 +1,11 @@
 """Forecast paths respect bounds, widen with short series, and give sensible probabilities."""
 
-from pathlib import Path
-
 import numpy as np
-import pandas as pd
 import pytest
 
 from analysis.models import forecasting
-from analysis.models.assessment import assess, assess_series, likelihood_label, observed_series
+from analysis.models.assessment import likelihood_label
 from analysis.models.benchmark import evaluate, mase, smape
-from analysis.models.plan import load_assessment_plan
-
-PLAN = load_assessment_plan(Path(__file__).resolve().parents[1] / "data" / "assessment_plan.yml")
 
 
 def test_share_paths_stay_inside_0_100():
@@ -52,45 +46,6 @@ def test_median_first_year_is_inf_when_target_out_of_reach():
     paths = np.full((100, 5), 10.0)
     assert forecasting.median_first_year(paths, 2024, 20) == np.inf
     assert forecasting.median_first_year(paths, 2024, 5) == 2024
-
-
-def test_assess_series_rules_and_probabilities():
-    series = pd.Series({2021: 15.38, 2022: 18.66, 2023: 21.5})
-    target = {"target_id": "t", "target_year": 2025, "value": 25.0, "comparator": "at_least"}
-    row, paths = assess_series(series, target, "percent_of_GRDP", n_paths=2000)
-    assert row["status"] == "ok"
-    assert row["observed_pace_pp"] == pytest.approx(3.06)
-    assert row["required_pace_pp"] == pytest.approx(1.75)
-    assert 0 < row["p_meet_in_year"] <= row["p_met_by_year"] <= 1
-    assert row["p_meet_model_min"] <= row["p_meet_in_year"] <= row["p_meet_model_max"]
-    assert paths.shape[1] == 2
-
-
-def test_assess_on_cleaned_data_never_mixes_estimators(cleaned):
-    forecasts, assessments = assess(cleaned["indicators"], cleaned["targets"], PLAN, n_paths=500)
-    hcmc = assessments[
-        (assessments.indicator == "digital_economy_share_GRDP") & (assessments.boundary == "hcmc-pre-2025-07")
-    ]
-    assert {"mic", "gso"} <= set(hcmc.estimator)
-    mic = hcmc[(hcmc.estimator == "mic") & (hcmc.target_year == 2025)].iloc[0]
-    gso = hcmc[(hcmc.estimator == "gso") & (hcmc.target_year == 2025)].iloc[0]
-    assert mic.latest_value == 21.5 and gso.latest_value == 14.65
-    assert mic.p_meet_in_year > gso.p_meet_in_year
-    merged = assessments[assessments.boundary == "hcmc-merged-2025-07"]
-    assert set(merged.status) == {"no_observations"}
-    budget = assessments[assessments.indicator == "dt_budget_share"]
-    assert list(budget.target_year) == sorted(budget.target_year) and budget.target_value.eq(2.0).all()
-    assert budget.p_met_by_year.is_monotonic_increasing
-    national = assessments[assessments.indicator == "digital_economy_share_GDP"]
-    assert {(2025, 20.0), (2030, 30.0)} <= set(zip(national.target_year, national.target_value, strict=True))
-    for _, group in forecasts.groupby(["indicator", "boundary", "estimator"]):
-        assert not group.year.duplicated().any()
-
-
-def test_as_of_uses_only_figures_published_by_then(cleaned):
-    series_2023 = observed_series(cleaned["indicators"], "digital_economy_share_GRDP", "hcmc-pre-2025-07", as_of=2023)
-    assert 2023 not in series_2023.get("mic", pd.Series(dtype=float)).index
-    assert "gso" not in series_2023  # the statistics office's provincial series was first published in 2024
 
 
 def test_metrics():

@@ -1,22 +1,23 @@
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from analysis.data.parsing import (
-    MERGED,
-    PRE_MERGER,
+    boundary_for,
     detect_convention,
     estimator_family,
-    hcmc_boundary,
     normalize_unit,
     parse_geography,
     parse_number,
     parse_period,
     parse_published_date,
     parse_value,
+    without_unit,
 )
+from analysis.data.registry import load_registry
 from analysis.errors import ParseError
 
 
@@ -66,6 +67,11 @@ def test_parse_number_rejects_malformed(text):
         ("giảm 5,06", "vi", -5.06, "exact", "point"),
         ("69 ,55%", "en", 69.55, "exact", "point"),
         ("520.2 trillion", "en", 520.2e12, "exact", "point"),
+        ("vượt mốc 14%", "vi", 14, "more_than", "bound"),
+        ("45 per cent", "en", 45, "exact", "point"),
+        ("4.16 percent", "en", 4.16, "exact", "point"),
+        ("$43.8 billion", "en", 43.8e9, "exact", "point"),
+        ("2,71 triệu", "vi", 2.71e6, "exact", "point"),
     ],
 )
 def test_parse_value_qualifiers_and_scales(text, convention, value, qualifier, value_type):
@@ -73,6 +79,20 @@ def test_parse_value_qualifiers_and_scales(text, convention, value, qualifier, v
     assert parsed.value == pytest.approx(value)
     assert parsed.qualifier == qualifier
     assert parsed.value_type == value_type
+
+
+@pytest.mark.parametrize(
+    "text, low, high, qualifier",
+    [
+        ("10% đến 11%", 10, 11, "exact"),
+        ("8,5 - 9", 8.5, 9, "exact"),
+        ("ít nhất 4-5", 4, 5, "at_least"),
+        ("35–40", 35, 40, "exact"),
+    ],
+)
+def test_ranges_in_every_spelling(text, low, high, qualifier):
+    parsed = parse_value(text, "vi")
+    assert (parsed.low, parsed.high, parsed.qualifier, parsed.value_type) == (low, high, qualifier, "range")
 
 
 def test_range_gives_low_high_and_midpoint():
@@ -129,10 +149,24 @@ def test_unreadable_values_raise(text):
         ("rank /63", "dti_rank", "2", ("rank", 1.0)),
         ("PDTI (0-1)", "dti_score", "0.7163", ("index_0_1", 1.0)),
         ("%/năm", "labour_productivity_growth", "7", ("percent_change", 1.0)),
+        ("tỉ đồng", "grdp_current_prices", "2,71 triệu", ("VND_billion", 1.0)),
+        ("USD", "digital_economy_value", "$43.8 billion", ("USD_billion", 1e-9)),
+        ("đồng (nghìn tỷ đồng)", "dt_rd_budget_amount", "khoảng 95 nghìn tỷ", ("VND_billion", 1e-9)),
+        (
+            "unit not shown in the excerpt (Vietnamese budget disclosure tables are normally in triệu đồng)",
+            "local_budget_expenditure",
+            "305.606.645",
+            ("VND_billion", 1e-3),
+        ),
     ],
 )
 def test_units(unit, indicator, value, expected):
     assert normalize_unit(unit, indicator, value) == expected
+
+
+def test_a_value_repeating_its_unit_is_not_scaled_twice():
+    assert without_unit("trên 70 tỷ USD", "tỷ USD") == "trên 70"
+    assert without_unit("26%", "%") == "26%"  # no scale word: left as written
 
 
 def test_unknown_unit_raises():
@@ -154,6 +188,20 @@ def test_unknown_unit_raises():
         ("c. 2023", 2023, "Y", (None, None)),
         ("2023 (Oct)", 2023, "M10", (None, None)),
         ("2030 (annual)", 2030, "annual", (2030, 2030)),
+        ("2021-2025 (average)", 2025, "avg", (2021, 2025)),
+        ("2026-2030 (annual)", 2030, "annual", (2026, 2030)),
+        ("2026 (budget estimate)", 2026, "Y", (None, None)),
+        ("2025 (expected outturn, Dec 2025)", 2025, "Y", (None, None)),
+        ("2026 onward (about 13 campaigns)", None, "span", (2026, None)),
+        # a year the source did not state never enters a year's series
+        ("2025 (reported for 2021-2025 period; exact year/average not stated)", None, "unstated", (2021, 2025)),
+        ("2024 (implied; year not stated)", None, "unstated", (None, 2024)),
+        (
+            "as published Dec 2023 (GSO release then covered 2020-2022; data year not stated)",
+            None,
+            "unstated",
+            (2020, 2022),
+        ),
     ],
 )
 def test_periods(text, year, period, span):
@@ -173,15 +221,31 @@ def test_malformed_dates_raise(text):
         parse_published_date(text)
 
 
+REGISTRY = load_registry(Path(__file__).resolve().parents[1] / "data" / "registry")
+
+
 def test_merger_boundary():
-    merged = parse_geography("HCMC (merged, incl. Binh Duong & BR-VT)")
-    assert merged.geography == "hcmc" and merged.stated_boundary == MERGED
-    assert hcmc_boundary(None, 2023, None, "Y", "2025-02-19")[0] == PRE_MERGER
-    assert hcmc_boundary(None, 2030, None, "Y", "2025-12-11")[0] == MERGED
-    assert hcmc_boundary(None, 2030, None, "Y", "2020-07-23")[0] == PRE_MERGER
-    assert parse_geography("HCMC (ward level)").level == "ward"
+    hcmc = REGISTRY.places["hcmc"]
+    merged = parse_geography("HCMC (merged, incl. Binh Duong & BR-VT)", REGISTRY)
+    assert merged.geography == "hcmc" and merged.stated_side == "merged"
+    assert boundary_for(hcmc, None, 2023, None, "Y", "2025-02-19")[0] == "hcmc-pre-2025-07"
+    assert boundary_for(hcmc, None, 2030, None, "Y", "2025-12-11")[0] == "hcmc-merged-2025-07"
+    assert boundary_for(hcmc, None, 2030, None, "Y", "2020-07-23")[0] == "hcmc-pre-2025-07"
+    assert boundary_for(hcmc, None, 2025, None, "H1", "2025-08-27")[0] == "hcmc-pre-2025-07"
+    assert parse_geography("HCMC (ward level)", REGISTRY).level == "ward"
     with pytest.raises(ParseError):
-        parse_geography("Hai Phong / Da Nang")
+        parse_geography("Hai Phong / Da Nang", REGISTRY)
+
+
+def test_every_merged_place_has_two_series_and_others_one():
+    da_nang = parse_geography("Da Nang (merged, incl. Quang Nam)", REGISTRY)
+    place = REGISTRY.places[da_nang.geography]
+    assert boundary_for(place, da_nang.stated_side, 2030, None, "Y", None)[0] == "da_nang-merged-2025-07"
+    assert boundary_for(place, None, 2022, None, "Y", "2023-06-01")[0] == "da_nang-pre-2025-07"
+    hanoi = REGISTRY.places["hanoi"]
+    assert boundary_for(hanoi, None, 2030, None, "Y", "2026-03-11") == ("hanoi", "no boundary change recorded")
+    with pytest.raises(ParseError, match="unknown place"):
+        parse_geography("Atlantis", REGISTRY)
 
 
 @pytest.mark.parametrize(
@@ -194,14 +258,22 @@ def test_merger_boundary():
         ("HCMC DIC (Sở TT&TT) presented at HIDS workshop", "city"),
         ("Source attributes to MIC (Bộ TT&TT) assessment; NB other sources attribute 15,38% to HIDS", "mic"),
         ("same series as 15.38% (scientific research estimate)", "unknown"),
+        # whole words: "economic" does not contain the ministry's acronym
+        ("socio-economic report of the city government", "unknown"),
+        ("Academic estimate from an economic institute", "unknown"),
+        # the ministry kept its family after it merged into the ministry of science and technology
+        ("MST national DTI 2024", "mic"),
+        ("Bộ KH&CN report", "mic"),
+        # an explicit series name decides over the speaker named first
+        ("Stated by Director of HCMC Dept of Science & Technology (MIC/MST-framework series; not GSO)", "mic"),
+        # a negated or contrasted name does not count
+        ("Stated by Đà Nẵng Party Deputy Secretary (city's own estimate; differs from MIC 19,76 for 2022)", "city"),
+        ("'policy estimate' (MIC/MST-style), contrasted with GSO statistical standard", "mic"),
+        ("Cục Thống kê / GSO statistical standard, as relayed in an English translation", "gso"),
     ],
 )
 def test_estimator_families(text, family):
-    assert estimator_family(text, "digital_economy_share_GRDP") == family
-
-
-def test_non_digital_economy_indicators_are_reported_as_one_series():
-    assert estimator_family("Cục Thống kê TP.HCM", "grdp_growth") == "reported"
+    assert estimator_family(text, REGISTRY) == family
 
 
 def test_convention_detection():

@@ -4,44 +4,74 @@ import pandas as pd
 
 from analysis.models.assessment import observed_series
 from analysis.reports import content as reporting
+from analysis.reports import labels
 
 
 def test_base_value_table_shows_that_another_estimators_base_flips_the_verdict(cleaned):
     indicators = cleaned["indicators"]
     gso = observed_series(indicators, "digital_economy_share_GRDP", "hcmc-pre-2025-07")["gso"]
     table = reporting.base_value_sensitivity(
-        indicators, "digital_economy_share_GRDP", "hcmc-pre-2025-07", gso, [{"year": 2025, "value": 25.0}], "en"
+        indicators, "digital_economy_share_GRDP", "hcmc-pre-2025-07", gso, [{"year": 2030, "value": 40.0}], "en"
     )
-    verdicts = dict(zip(table["Base year"], table["25% (2025)"], strict=True))
-    assert verdicts["2021: Statistics office (GSO)"].startswith("Insufficient progress")
-    assert verdicts["2021: Ministry framework (MIC)"].startswith("Moving away")
+    verdicts = dict(zip(table["Base year"], table["40% (2030)"], strict=True))
+    assert verdicts[f"2021: {labels.estimator('gso', 'en')}"].startswith("Insufficient progress")
+    assert verdicts[f"2021: {labels.estimator('mic', 'en')}"].startswith("Moving away")
     assert any(label.endswith("(high end)") for label in verdicts)
 
 
-def test_sentences_carry_the_row_numbers_in_each_locale():
-    row = pd.Series(
-        {
-            "status": "ok",
-            "estimator": "mic",
-            "indicator": "digital_economy_share_GRDP",
-            "latest_value": 21.5,
-            "latest_year": 2023,
-            "required_pace_pp": 1.75,
-            "observed_pace_pp": 3.06,
-            "target_value": 25.0,
-            "target_year": 2025,
-            "p_meet_in_year": 0.474,
-            "n_obs": 3,
-        }
-    )
-    import datetime as dt
+FUTURE = {
+    "status": "off_track",
+    "data_status": "ok",
+    "estimator": "mic",
+    "indicator": "digital_economy_share_GRDP",
+    "latest_value": 21.5,
+    "latest_year": 2023,
+    "required_pace_pp": 1.75,
+    "observed_pace_pp": 3.06,
+    "target_value": 25.0,
+    "target_year": 2025,
+    "p_meet_in_year": 0.474,
+    "n_obs": 3,
+}
 
-    vi = reporting.sentence(row, "vi", today=dt.date(2024, 6, 1))
-    en = reporting.sentence(row, "en", today=dt.date(2024, 6, 1))
+
+def test_sentences_carry_the_row_numbers_in_each_locale():
+    row = pd.Series(FUTURE)
+    vi, en = reporting.sentence(row, "vi"), reporting.sentence(row, "en")
     assert "21,50%" in vi and "1,75" in vi and "47%" in vi
     assert "21.50%" in en and "1.75" in en and "47%" in en
-    later = reporting.sentence(row, "en", today=dt.date(2026, 11, 25))
-    assert "has passed" in later
+
+
+def test_a_passed_year_reads_as_an_outcome_or_as_awaiting_never_as_a_probability():
+    met = pd.Series(
+        {
+            **FUTURE,
+            "status": "met",
+            "outcome": "met",
+            "outcome_value": 25.0,
+            "outcome_kind": "estimate",
+            "outcome_qualifier": "approx",
+            "outcome_boundary": "hcmc-merged-2025-07",
+            "p_meet_in_year": float("nan"),
+        }
+    )
+    text = reporting.sentence(met, "en")
+    assert (
+        "about 25.00%" in text and "about met" in text and "merged city" in text and "probability" not in text.lower()
+    )
+    assert "xấp xỉ đạt" in reporting.sentence(met, "vi")
+    awaiting = pd.Series(
+        {
+            **FUTURE,
+            "status": "awaiting_figure",
+            "p_meet_in_year": float("nan"),
+            "median_projection_value": 24.2,
+            "projection_lo80": 20.4,
+            "projection_hi80": 29.8,
+        }
+    )
+    text = reporting.sentence(awaiting, "en")
+    assert "has passed" in text and "24.2%" in text and "20.4%–29.8%" in text and "probability" not in text.lower()
 
 
 def test_exclusion_reasons_are_in_the_report_language(cleaned):
@@ -53,5 +83,13 @@ def test_exclusion_reasons_are_in_the_report_language(cleaned):
 
 
 def test_no_observations_says_the_data_cannot_answer():
-    row = pd.Series({"status": "no_observations", "estimator": "none"})
+    row = pd.Series({"status": "not_measurable", "data_status": "no_observations", "estimator": "none"})
     assert "cannot answer" in reporting.sentence(row, "en")
+
+
+def test_places_are_named_from_the_registry_in_each_language():
+    assert labels.place("hcmc-pre-2025-07", "vi") == "TP.HCM (trước sáp nhập)"
+    assert labels.place("hcmc-merged-2025-07", "vi") == "TP.HCM (sau sáp nhập 1/7/2025)"
+    assert labels.place("hcmc-merged-2025-07", "en") == "HCMC (merged, from 1 July 2025)"
+    assert labels.place("vietnam", "vi") == "Cả nước"
+    assert labels.target_value(17.5, "vi") == "17,5%" and labels.target_value(25.0, "en") == "25%"

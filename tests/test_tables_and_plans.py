@@ -25,8 +25,12 @@ def test_every_column_has_a_title_and_a_description(name):
 
 
 def test_clean_and_assess_publish_a_data_dictionary_beside_every_table(project):
+    from analysis.models.stage import publish_changes
+
     assert main(["clean"]) == 0
     assert main(["assess", "--paths", "200"]) == 0
+    assert main(["track-record", "--paths", "200"]) == 0
+    publish_changes(project / "reports" / "editions")
     folder = project / "data" / "processed"
     for name, schema in ALL_SCHEMAS.items():
         frame = pd.read_csv(folder / f"{name}.csv")

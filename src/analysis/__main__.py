@@ -36,11 +36,67 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_add(args: argparse.Namespace) -> int:
+    from analysis.data.intake import add_figure
+
+    fields = {
+        "indicator": args.indicator,
+        "geography": args.geography,
+        "period": args.period,
+        "value_as_published": args.value,
+        "unit_as_published": args.unit,
+        "kind": args.kind,
+        "methodology_or_estimator": args.estimator,
+        "source_publisher": args.publisher,
+        "source_title": args.title or "",
+        "source_url": args.url,
+        "published_date": args.published_date,
+    }
+    path, row = add_figure(fields, args.file)
+    print(
+        f"wrote {path.name} row {row} (and {path.name}.meta.yml); check it with `python -m analysis validate`, "
+        "publish it with `make report`"
+    )
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from analysis.data.intake import import_file
+
+    origin = {
+        "title": args.title,
+        "description": args.description,
+        "producer": args.producer,
+        "collection": args.collection,
+        "date_accessed": args.retrieved,
+    }
+    path = import_file(Path(args.file), origin, args.name)
+    print(f"wrote {path} and {path.name}.meta.yml; publish the figures with `make report`")
+    return 0
+
+
+def _cmd_template(args: argparse.Namespace) -> int:
+    from analysis.data.intake import write_template
+
+    path = write_template(Path(args.file))
+    print(
+        f"wrote {path}: fill in one row per figure (text exactly as published), then `python -m analysis import {path}`"
+    )
+    return 0
+
+
 def _cmd_assess(args: argparse.Namespace) -> int:
     from analysis.models.stage import assess
 
     for _name, path in assess(as_of=args.as_of, n_paths=args.paths).items():
         print(f"wrote {path}")
+    return 0
+
+
+def _cmd_track_record(args: argparse.Namespace) -> int:
+    from analysis.models.stage import publish_track_record
+
+    print(f"wrote {publish_track_record(n_paths=args.paths)}")
     return 0
 
 
@@ -102,12 +158,52 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check raw files; list every problem as file:row:column")
     validate.add_argument("files", nargs="*", help="CSV files (default: every file in data/raw)")
     validate.set_defaults(func=_cmd_validate)
+    add = commands.add_parser(
+        "add", help="add one published figure as a new raw row (checked first; nothing written on error)"
+    )
+    for option, help_text in (
+        ("--indicator", "indicator id of data/registry/indicators.yml, e.g. digital_economy_share_GRDP"),
+        ("--geography", "place as printed, e.g. 'HCMC', 'HCMC (merged)', 'Vietnam'"),
+        ("--period", "period as printed, e.g. 2025, 2025-H1, '2026-2030 (annual)'"),
+        ("--value", "value exactly as printed, e.g. 'khoảng 25', '18,66', '13,71-15,72'"),
+        ("--unit", "unit as printed, e.g. '% GRDP', 'tỷ đồng'"),
+        ("--kind", f"one of {', '.join(('actual', 'estimate', 'preliminary', 'target', 'projection'))}"),
+        ("--estimator", "who estimated the figure and how, e.g. 'MIC/MST-framework series (Bộ KH&CN)'"),
+        ("--publisher", "outlet that printed the figure"),
+        ("--url", "address of the page (http or https)"),
+        ("--published-date", "date printed with the figure, YYYY-MM-DD"),
+    ):
+        add.add_argument(option, required=True, help=help_text)
+    add.add_argument("--title", help="title of the article or document")
+    add.add_argument("--file", help="entry file in data/raw (default analyst-<today>.csv)")
+    add.set_defaults(func=_cmd_add)
+    importer = commands.add_parser(
+        "import", help="add every row of a CSV or Excel sheet as a new raw file (all rows checked first)"
+    )
+    importer.add_argument("file", help="CSV with the raw columns, or an Excel sheet made from `template`")
+    importer.add_argument("--name", help="name of the new raw file (default: the file's name)")
+    importer.add_argument("--producer", help="who compiled the figures (default: you)")
+    importer.add_argument("--collection", help="how they were collected")
+    importer.add_argument("--title", help="what the file holds")
+    importer.add_argument("--description", help="a longer description")
+    importer.add_argument("--retrieved", help="date the figures were retrieved, YYYY-MM-DD (default today)")
+    importer.set_defaults(func=_cmd_import)
+    template = commands.add_parser(
+        "template", help="write an Excel template for new figures (dropdowns, one example row)"
+    )
+    template.add_argument("file", help="the .xlsx file to write")
+    template.set_defaults(func=_cmd_template)
     assess = commands.add_parser(
         "assess", help="trend models + progress rules -> data/processed/forecasts.csv, assessments.csv"
     )
     assess.add_argument("--as-of", type=int, default=None, help="use only figures published up to this year")
     assess.add_argument("--paths", type=int, default=4000, help="simulated paths per model (default 4000)")
     assess.set_defaults(func=_cmd_assess)
+    track = commands.add_parser(
+        "track-record", help="restate every planned target at each past year and score it -> track_record.csv"
+    )
+    track.add_argument("--paths", type=int, default=2000, help="simulated paths per model (default 2000)")
+    track.set_defaults(func=_cmd_track_record)
     bench = commands.add_parser("benchmark", help="back-test the forecast method on yearly series (M3 format)")
     bench.add_argument(
         "--data", help="CSV with series_id, t, value, split (default ../shared/benchmarks/m3_yearly.csv)"

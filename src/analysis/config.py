@@ -54,3 +54,8 @@ def assessment_plan_file() -> Path:
 def run_plan_file() -> Path:
     """Which reports the batch produces (``notebooks/plan.yml``)."""
     return notebooks_dir() / "plan.yml"
+
+
+def registry_dir() -> Path:
+    """The registry of indicators, places and estimator families (``data/registry/``)."""
+    return project_root() / "data" / "registry"

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from analysis import __version__, config
+from analysis.batch.editions import editions_dir, record_edition
 from analysis.batch.plan import Task, load_plan, plan_tasks
 from analysis.data import stage as data_stage
 from analysis.errors import PlanError, RawDataError
@@ -59,9 +60,9 @@ def code_fingerprint() -> str:
 
 
 def data_inputs() -> list[Path]:
-    raw = sorted(config.raw_dir().glob("*"))
-    plans = [p for p in (config.curation_file(), config.assessment_plan_file()) if p.exists()]
-    return [p for p in raw if p.is_file()] + plans
+    """Every file the data and models stages read: raw files and sidecars, curation, registry, assessment plan."""
+    raw = sorted(p for p in config.raw_dir().glob("*") if p.is_file())
+    return raw + [p for p in data_stage.input_files() if p not in raw] + [config.assessment_plan_file()]
 
 
 def task_fingerprint(task: Task, code: str, processed: str) -> str:
@@ -75,35 +76,62 @@ def task_fingerprint(task: Task, code: str, processed: str) -> str:
 # --- the data stage --------------------------------------------------------------------
 
 
-def run_data_stage(state: dict, as_of: int, force: bool, log) -> tuple[str, bool]:
-    """Clean, assess and benchmark unless their inputs are unchanged; return (processed hash, ran)."""
+def run_data_stage(state: dict, as_of: int, force: bool, log) -> bool:
+    """Clean, assess and restate the track record unless their inputs are unchanged; return whether it ran.
+
+    The M3 benchmark is cached apart, on the package code and the M3 file only: a new city figure
+    never reruns it.
+    """
     code = code_fingerprint()
-    benchmark = config.benchmark_file()
-    inputs = _hash_files(data_inputs()) + code + (_hash_files([benchmark]) if benchmark.exists() else "") + str(as_of)
+    # The year matters: a target year passes on 1 January.
+    inputs = _hash_files(data_inputs()) + code + str(as_of) + str(dt.date.today().year)
     processed = config.processed_dir()
-    expected = ["indicators.csv", "targets.csv", "assessments.csv", "forecasts.csv"]
+    expected = ["indicators.csv", "targets.csv", "assessments.csv", "forecasts.csv", "track_record.csv"]
     if as_of:
         expected += [f"assessments-as-of-{as_of}.csv"]
-    if not force and state.get("data_inputs") == inputs and all((processed / f).exists() for f in expected):
-        log("data: inputs unchanged, skipping clean/assess/benchmark")
-        return state["processed"], False
-    started = time.perf_counter()
-    data_stage.clean()
-    model_stage.assess()
-    if as_of:
-        model_stage.assess(as_of=as_of)
-    if benchmark.exists():
-        from analysis.models.benchmark import evaluate, load_series
+    ran = False
+    if force or state.get("data_inputs") != inputs or not all((processed / f).exists() for f in expected):
+        started = time.perf_counter()
+        data_stage.clean()
+        model_stage.assess()
+        if as_of:
+            model_stage.assess(as_of=as_of)
+        model_stage.publish_track_record()
+        log(f"data: cleaned, assessed and restated the track record in {time.perf_counter() - started:.1f} s")
+        state["data_inputs"] = inputs
+        ran = True
+    else:
+        log("data: inputs unchanged, skipping clean/assess")
+    run_benchmark(state, code, force, log)
+    return ran
 
-        series = load_series(benchmark)
-        for name, window in (("full", None), ("window6", 6)):
-            result = evaluate(series, window=window)
-            result.pop("seconds")  # timings would make unchanged results look changed to the cache
-            atomic_write_json(processed / f"benchmark-{name}.json", {**result, "data": benchmark.name})
-    log(f"data: cleaned, assessed and benchmarked in {time.perf_counter() - started:.1f} s")
-    state["data_inputs"] = inputs
-    state["processed"] = _hash_files([p for p in processed.glob("*") if p.is_file() and p.suffix in (".csv", ".json")])
-    return state["processed"], True
+
+def run_benchmark(state: dict, code: str, force: bool, log) -> None:
+    """The M3 back-test (full histories and 6-point windows), rerun only when the code or the M3 file changed."""
+    benchmark = config.benchmark_file()
+    processed = config.processed_dir()
+    if not benchmark.exists():
+        return
+    key = code + _hash_files([benchmark])
+    files = [processed / f"benchmark-{name}.json" for name in ("full", "window6")]
+    if not force and state.get("benchmark_inputs") == key and all(f.exists() for f in files):
+        return
+    from analysis.models.benchmark import evaluate, load_series
+
+    started = time.perf_counter()
+    series = load_series(benchmark)
+    for path, window in zip(files, (None, 6), strict=True):
+        result = evaluate(series, window=window)
+        result.pop("seconds")  # timings would make unchanged results look changed to the cache
+        atomic_write_json(path, {**result, "data": benchmark.name})
+    state["benchmark_inputs"] = key
+    log(f"data: M3 benchmark in {time.perf_counter() - started:.1f} s")
+
+
+def processed_fingerprint() -> str:
+    """Hash of every processed table (what the reports read)."""
+    processed = config.processed_dir()
+    return _hash_files([p for p in processed.glob("*") if p.is_file() and p.suffix in (".csv", ".json")])
 
 
 # --- one report ------------------------------------------------------------------------
@@ -259,7 +287,9 @@ def _run_locked(options: RunOptions, output: Path, log) -> int:
     try:
         plan = load_plan(options.plan)
         tasks = plan_tasks(plan, options.only, options.langs, options.as_of, options.timeout)
-        processed, data_ran = run_data_stage(state, options.as_of, options.force, log)
+        data_ran = run_data_stage(state, options.as_of, options.force, log)
+        _, previous_edition = model_stage.publish_changes(editions_dir(output))
+        processed = processed_fingerprint()
     except (PlanError, RawDataError) as exc:
         for line in str(exc).splitlines():
             log(f"error: {line}")
@@ -309,6 +339,12 @@ def _run_locked(options: RunOptions, output: Path, log) -> int:
             record["reports"].append(entry)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    published = [r["key"] for r in results if r["status"] == "ok"]
+    if published:
+        edition = record_edition(output, config.processed_dir(), published, vintage, record["git_commit"])
+        if edition:
+            record["edition"] = edition
+            log(f"edition {edition} recorded (previous: {previous_edition or 'none, this is the first'})")
     atomic_write_json(state_path, state)
     write_index(output, plan, state, vintage)
     record.update(

@@ -17,18 +17,19 @@ Everything here is pure (DataFrames in, DataFrames out) except :func:`read_raw_f
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import math
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from analysis import tables
 from analysis.data import parsing
+from analysis.data.curation import Curation
+from analysis.data.registry import Registry
 from analysis.data.schemas import CONFLICTS, EXCLUSIONS, INDICATOR_KEY, INDICATORS, SOURCES, TARGETS
 from analysis.errors import ParseError, Problem, RawDataError
 from analysis.i18n import t
@@ -46,7 +47,9 @@ RAW_COLUMNS = [
     "source_url",
     "published_date",
 ]
-KINDS = ("actual", "estimate", "target", "projection")
+#: actual (a final figure), estimate, preliminary (a first estimate, superseded by a later vintage),
+#: projection (expected, not yet measured) and target.
+KINDS = ("actual", "estimate", "preliminary", "target", "projection")
 
 #: Domains of scraped copies; a figure from one of these loses to the same figure at an original outlet.
 MIRROR_DOMAINS = (
@@ -66,17 +69,6 @@ MIRROR_DOMAINS = (
 )
 
 INDICATOR_COLUMNS = tables.columns(INDICATORS)
-
-
-@dataclass(frozen=True)
-class Exclusion:
-    """A curated exclusion: a raw row left out by hand, with its reason."""
-
-    file: str
-    row: int
-    value: str
-    reason: str
-    reason_vi: str | None = None
 
 
 def read_raw_file(path: Path) -> tuple[pd.DataFrame, list[Problem]]:
@@ -131,17 +123,6 @@ def read_raw_file(path: Path) -> tuple[pd.DataFrame, list[Problem]]:
     return frame, problems
 
 
-def load_curation(path: Path | None) -> list[Exclusion]:
-    """Read the curated exclusion list (``data/curation.yml``); a missing file means none."""
-    if path is None or not path.exists():
-        return []
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return [
-        Exclusion(e["file"], int(e["row"]), str(e["value"]), e["reason"], e.get("reason_vi"))
-        for e in document.get("exclusions", [])
-    ]
-
-
 def source_id(publisher: str, title: str, url: str) -> str:
     """Stable short id of a source (publisher, title and URL)."""
     digest = hashlib.sha1(f"{publisher}\x1f{title}\x1f{url}".encode()).hexdigest()
@@ -162,8 +143,17 @@ def _cell(problems: list[Problem], file: str, row: int, column: str, function, *
         return None
 
 
-def parse_row(raw: dict) -> tuple[dict | None, list[Problem]]:
+def parse_row(raw: dict, registry: Registry, today: dt.date | None = None) -> tuple[dict | None, list[Problem]]:
     """Parse one raw row into a record of canonical fields.
+
+    Parameters
+    ----------
+    raw : dict
+        The row's cells as text, plus ``raw_file`` and ``raw_row``.
+    registry : Registry
+        Known indicators (units, bounds), places and estimator families.
+    today : date, optional
+        A publication date after this day is an error (default: the day it runs).
 
     Returns
     -------
@@ -172,80 +162,87 @@ def parse_row(raw: dict) -> tuple[dict | None, list[Problem]]:
     """
     file, row = raw["raw_file"], int(raw["raw_row"])
     problems: list[Problem] = []
+
+    def problem(column: str, message: str, expected: str) -> None:
+        problems.append(Problem(file, row, column, message, expected))
+
     indicator = raw["indicator"].strip()
+    entry = registry.indicator(indicator)
     if not indicator:
-        problems.append(Problem(file, row, "indicator", "empty indicator name", "a snake_case indicator name"))
+        problem("indicator", "empty indicator name", "an indicator id of data/registry/indicators.yml")
+    elif entry is None:
+        nearest = registry.nearest_indicators(indicator)
+        hint = f"; did you mean {' or '.join(nearest)}?" if nearest else ""
+        problem(
+            "indicator", f"unknown indicator '{indicator}'{hint}", "an indicator id of data/registry/indicators.yml"
+        )
     kind = raw["kind"].strip()
     if kind not in KINDS:
-        problems.append(Problem(file, row, "kind", f"unknown kind '{kind}'", "one of " + ", ".join(KINDS)))
+        problem("kind", f"unknown kind '{kind}'", "one of " + ", ".join(KINDS))
     value_text = raw["value_as_published"]
+    unit_text = raw["unit_as_published"]
     unit_and_factor = _cell(
+        problems, file, row, "unit_as_published", parsing.normalize_unit, unit_text, indicator, value_text
+    )
+    convention = parsing.detect_convention(value_text, unit_text, raw["source_title"])
+    rank_context = bool(unit_and_factor and unit_and_factor[0] == "rank")
+    parsed = _cell(
         problems,
         file,
         row,
-        "unit_as_published",
-        parsing.normalize_unit,
-        raw["unit_as_published"],
-        indicator,
-        value_text,
+        "value_as_published",
+        parsing.parse_value,
+        parsing.without_unit(value_text, unit_text),
+        convention,
+        rank_context,
     )
-    convention = parsing.detect_convention(value_text, raw["unit_as_published"], raw["source_title"])
-    rank_context = bool(unit_and_factor and unit_and_factor[0] == "rank")
-    parsed = _cell(problems, file, row, "value_as_published", parsing.parse_value, value_text, convention, rank_context)
     period = _cell(problems, file, row, "period", parsing.parse_period, raw["period"])
-    geography = _cell(problems, file, row, "geography", parsing.parse_geography, raw["geography"])
+    geography = _cell(problems, file, row, "geography", parsing.parse_geography, raw["geography"], registry)
     published = _cell(problems, file, row, "published_date", parsing.parse_published_date, raw["published_date"])
+    today_text = (today or dt.date.today()).isoformat()
+    if published and published > today_text[: len(published)]:
+        problem("published_date", f"'{published}' is after today ({today_text})", "a publication date that has passed")
+    url = raw["source_url"].strip()
+    if url and not re.match(r"https?://", url, re.IGNORECASE):
+        problem(
+            "source_url", f"'{url[:60]}' is not an http(s) address", "https://... (or empty when the source has none)"
+        )
     if problems:
         return None, problems
 
     unit, factor = unit_and_factor
+    if unit == "percent" and entry.units[0] in parsing.SHARE_UNITS:
+        unit = entry.units[0]  # "% of total spending": the registry says what the percent is of
+    if unit not in entry.units:
+        problem(
+            "unit_as_published",
+            f"'{unit_text}' reads as {unit}, not a unit of {indicator}",
+            f"{', '.join(entry.units)}",
+        )
     if unit == "rank" and parsed.value_type not in ("rank", "top_k"):
         parsed = parsing.ParsedValue(parsed.value, qualifier=parsed.qualifier, value_type="rank", note=parsed.note)
-    value = _scaled(parsed.value, factor)
-    low = _scaled(parsed.low, factor)
-    high = _scaled(parsed.high, factor)
+    value, low, high = (_scaled(v, factor) for v in (parsed.value, parsed.low, parsed.high))
     if parsed.is_all_word and unit not in parsing.SHARE_UNITS:
-        problems.append(
-            Problem(
-                file,
-                row,
-                "value_as_published",
-                f"'{value_text}' means 'all' but the unit is {unit}",
-                "a share unit (percent) for words meaning all",
-            )
-        )
-    if unit in parsing.SHARE_UNITS and max(v for v in (value, high) if v is not None) > 100:
-        problems.append(
-            Problem(
-                file,
-                row,
-                "value_as_published",
-                f"share of {max(v for v in (value, high) if v is not None):g} is above 100",
-                "a share between 0 and 100",
-            )
-        )
-    if unit in parsing.SHARE_UNITS and min(v for v in (value, low) if v is not None) < 0:
-        problems.append(
-            Problem(file, row, "value_as_published", f"share of {value:g} is below 0", "a share between 0 and 100")
-        )
-    if unit == "index_0_1" and not 0 <= value <= 1:
-        problems.append(
-            Problem(
-                file, row, "value_as_published", f"index value {value:g} is outside 0-1", "an index between 0 and 1"
-            )
-        )
+        problem("value_as_published", f"'{value_text}' means 'all' but the unit is {unit}", "a share unit (percent)")
+    low_bound = "-∞" if entry.lower is None else f"{entry.lower:g}"
+    bounds = f"between {low_bound} and {'∞' if entry.upper is None else f'{entry.upper:g}'}"
+    largest = max(v for v in (value, high) if v is not None)
+    smallest = min(v for v in (value, low) if v is not None)
+    if entry.upper is not None and largest > entry.upper:
+        problem("value_as_published", f"{indicator} of {largest:g} is above {entry.upper:g}", f"a value {bounds}")
+    if entry.lower is not None and smallest < entry.lower:
+        problem("value_as_published", f"{indicator} of {smallest:g} is below {entry.lower:g}", f"a value {bounds}")
     if problems:
         return None, problems
 
-    if geography.geography == "hcmc":
-        boundary, basis = parsing.hcmc_boundary(
-            geography.stated_boundary, period.year, period.span_end, period.period, published
-        )
-    else:
-        boundary, basis = geography.geography, "no boundary change recorded"
-    notes = [n for n in (parsed.note, period.note, geography.note) if n]
+    place = registry.places[geography.geography]
+    boundary, basis = parsing.boundary_for(
+        place, geography.stated_side, period.year, period.span_end, period.period, published
+    )
+    notes = [n for n in (parsed.note, period.note, geography.note, parsing.assumed_unit_note(unit_text)) if n]
     if period.approximate:
         notes.append("year approximate ('c.')")
+    methodology = raw["methodology_or_estimator"]
     record = {
         "indicator": indicator,
         "geography": geography.geography,
@@ -264,8 +261,8 @@ def parse_row(raw: dict) -> tuple[dict | None, list[Problem]]:
         "rank_group_size": parsed.rank_group_size,
         "unit": unit,
         "kind": kind,
-        "estimator": parsing.estimator_family(raw["methodology_or_estimator"], indicator),
-        "methodology": raw["methodology_or_estimator"],
+        "estimator": parsing.estimator_family(methodology, registry) if entry.estimator_families else "reported",
+        "methodology": methodology,
         "source_id": source_id(raw["source_publisher"], raw["source_title"], raw["source_url"]),
         "publisher": raw["source_publisher"],
         "title": raw["source_title"],
@@ -289,44 +286,69 @@ def _scaled(value: float | None, factor: float) -> float | None:
     return float(f"{value * factor:.12g}")
 
 
+def _guard(problems: list[Problem], entry, raw_row: dict) -> bool:
+    """True when the raw row still holds the value a curation entry expects (else a problem is added)."""
+    if raw_row["value_as_published"] == entry.value:
+        return True
+    message = f"curation entry expects '{entry.value}' but the raw row holds '{raw_row['value_as_published']}'"
+    problems.append(
+        Problem(
+            entry.file,
+            entry.row,
+            "value_as_published",
+            message,
+            "the curation entry to match the raw row (update data/curation.yml)",
+        )
+    )
+    return False
+
+
 def parse_rows(
-    raw: pd.DataFrame, exclusions: Iterable[Exclusion] = ()
+    raw: pd.DataFrame, curation: Curation, registry: Registry
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[Problem]]:
-    """Parse every raw row; rows listed in the curation file are excluded instead.
+    """Parse every raw row; rows excluded in the curation file are left out, attributed rows get their estimator.
 
     Returns
     -------
     (records, excluded, problems)
         Parsed records, curated exclusions (with reasons), and every problem found.
     """
-    curated = {(e.file, e.row): e for e in exclusions}
+    excluded_rows = {(e.file, e.row): e for e in curation.exclusions}
+    attributed = {(a.file, a.row): a for a in curation.attributions}
     records, excluded, problems = [], [], []
     used = set()
     for raw_row in raw.to_dict("records"):
         key = (raw_row["raw_file"], int(raw_row["raw_row"]))
-        if key in curated:
-            entry = curated[key]
+        if key in excluded_rows:
+            entry = excluded_rows[key]
             used.add(key)
-            if raw_row["value_as_published"] != entry.value:
+            if _guard(problems, entry, raw_row):
+                excluded.append(_exclusion_row(raw_row, "curated", entry.reason, entry.reason_vi))
+            continue
+        record, row_problems = parse_row(raw_row, registry)
+        problems.extend(row_problems)
+        if record is not None and key in attributed:
+            entry = attributed[key]
+            used.add(key)
+            if entry.estimator not in registry.estimators:
                 problems.append(
                     Problem(
                         entry.file,
                         entry.row,
-                        "value_as_published",
-                        f"curation entry expects '{entry.value}' but the raw row holds "
-                        f"'{raw_row['value_as_published']}'",
-                        "the curation entry to match the raw row (update data/curation.yml)",
+                        "methodology_or_estimator",
+                        f"curation attributes estimator '{entry.estimator}', which is not a family of the registry",
+                        ", ".join(registry.estimators),
                     )
                 )
-                continue
-            excluded.append(_exclusion_row(raw_row, "curated", entry.reason, entry.reason_vi))
-            continue
-        record, row_problems = parse_row(raw_row)
-        problems.extend(row_problems)
+            elif _guard(problems, entry, raw_row):
+                record["estimator"] = entry.estimator
+                record["note"] = "; ".join(
+                    n for n in (record["note"], f"estimator attributed by hand: {entry.reason}") if n
+                )
         if record is not None:
             records.append(record)
     files = set(raw["raw_file"]) if len(raw) else set()
-    for key, entry in curated.items():
+    for key, entry in {**excluded_rows, **attributed}.items():
         if key not in used and entry.file in files:
             problems.append(
                 Problem(
@@ -455,7 +477,7 @@ def _best_source(cluster: pd.DataFrame) -> pd.Series:
     """Representative row of one figure: most precise, then original outlet, then latest vintage."""
     ranked = cluster.assign(
         _original=~cluster["is_mirror"],
-        _date=cluster["published_date"].map(parsing.date_sort_key),
+        _date=cluster["vintage_date"].map(parsing.date_sort_key),
         _exact=cluster["qualifier"] == "exact",
     ).sort_values(
         ["_decimals", "_exact", "_original", "_date", "raw_row"],
@@ -503,7 +525,7 @@ def _resolve(clusters: list[pd.DataFrame], slot: pd.DataFrame) -> tuple[int, str
     remaining = list(range(len(clusters)))
     tests = {
         "undisputed_attribution": lambda c: int(not _other_attributions(c, slot)),
-        "later_vintage": lambda c: max(c["published_date"].map(parsing.date_sort_key)),
+        "later_vintage": lambda c: max(c["vintage_date"].map(parsing.date_sort_key)),
         "original_over_mirror": lambda c: int((~c["is_mirror"]).any()),
         "exact_over_qualified": lambda c: int((c["qualifier"] == "exact").any()),
         "more_citations": lambda c: len(c),
@@ -519,13 +541,20 @@ def _resolve(clusters: list[pd.DataFrame], slot: pd.DataFrame) -> tuple[int, str
     return first, "first_in_file"
 
 
+def kind_group(kind: str) -> str:
+    """Kinds that compete for one slot: actual, estimate and preliminary figures are all "observed"
+    (a preliminary figure is superseded by a later vintage); a projection is never an observation."""
+    return "projection" if kind == "projection" else "observed"
+
+
 def consolidate(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Merge repeated figures and resolve conflicts among observations (not targets).
 
-    Rows share a key when indicator, place, boundary, level, period, kind, estimator,
-    value type and unit agree.  Within a key, figures that agree to printed precision are
-    one figure with several citations; different figures are a conflict, resolved by
-    :data:`RESOLUTION_RULES` in order and written to the conflicts table.
+    Rows share a key when indicator, place, boundary, level, period, kind group (observed or
+    projection, see :func:`kind_group`), estimator, value type and unit agree.  Within a key,
+    figures that agree to printed precision are one figure with several citations; different
+    figures are a conflict, resolved by :data:`RESOLUTION_RULES` in order and written to the
+    conflicts table.
 
     Returns
     -------
@@ -537,13 +566,19 @@ def consolidate(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         **{
             c: observations[c].astype("object").where(observations[c].notna(), None)
             for c in ("year", "span_start", "span_end")
-        }
+        },
+        kind_group=observations["kind"].map(kind_group),
     )
-    slot_key = ["indicator", "geography", "boundary", "level", "year", "period", "kind", "unit"]
-    slots = {k: g for k, g in keyed.groupby(slot_key, dropna=False, sort=False)}
-    for key, group in keyed.groupby(GROUP_KEY, dropna=False, sort=True):
+    group_key = [("kind_group" if c == "kind" else c) for c in GROUP_KEY]
+    slot_key = ["indicator", "geography", "boundary", "level", "year", "period", "kind_group", "unit"]
+    # Missing years (open spans, unstated years) must group together: key on text, not on NaN.
+    keyed = keyed.assign(
+        _slot=[" | ".join(str(v) for v in values) for values in keyed[slot_key].itertuples(index=False)]
+    )
+    slots = {k: g for k, g in keyed.groupby("_slot", sort=False)}
+    for key, group in keyed.groupby(group_key, dropna=False, sort=True):
         clusters = _cluster(group)
-        slot = slots[tuple(group.iloc[0][c] for c in slot_key)]
+        slot = slots[group.iloc[0]["_slot"]]
         chosen_index, rule = (0, "") if len(clusters) == 1 else _resolve(clusters, slot)
         chosen = clusters[chosen_index]
         best = _best_source(chosen)
@@ -635,7 +670,8 @@ def build_targets(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
                     "span_start": best["span_start"],
                     "span_end": best["span_end"],
                     "comparator": best["comparator"],
-                    "value": best["value"],
+                    # A target range ("35-40%", "at least 4-5%") is reached at its low end.
+                    "value": best["value_low"] if best["value_type"] == "range" else best["value"],
                     "value_low": best["value_low"],
                     "value_high": best["value_high"],
                     "qualifier": best["qualifier"],
@@ -696,6 +732,7 @@ class CleanResult:
     sources: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
+        """Table name -> table, in publishing order."""
         return {
             "indicators": self.indicators,
             "targets": self.targets,
@@ -704,31 +741,102 @@ class CleanResult:
             "sources": self.sources,
         }
 
+    def vintage(self) -> str | None:
+        """The data vintage: the latest publication date among the figures and targets kept (parsed dates only)."""
+        dates = [
+            d for frame in (self.indicators, self.targets) for d in frame["published_date"] if isinstance(d, str) and d
+        ]
+        return max(dates, key=parsing.date_sort_key) if dates else None
 
-def clean_frames(raw: pd.DataFrame, exclusions: Iterable[Exclusion] = ()) -> CleanResult:
+
+#: The earliest a figure for a period can be published: (months after the start of its year).
+_PERIOD_END_MONTH = {"H1": 7, "6M": 7, "9M": 10, "Q1": 4, "Q2": 7, "Q3": 10, "Q4": 13, "H2": 13}
+
+
+def earliest_publication(year, period: str) -> str | None:
+    """The earliest date a figure for ``period`` of ``year`` can be public: 'YYYY' or 'YYYY-MM'.
+
+    A yearly (or span) figure the year after; a half, quarter, nine months or month the month after it ends.
+    """
+    if year is None or pd.isna(year):
+        return None
+    year = int(year)
+    month = _PERIOD_END_MONTH.get(period) or (int(period[1:]) + 1 if re.fullmatch(r"M\d{2}", period or "") else 13)
+    return str(year + 1) if month > 12 else f"{year}-{month:02d}"
+
+
+def with_vintage_dates(records: pd.DataFrame) -> pd.DataFrame:
+    """Records with ``vintage_date``: when each figure became public, as well as the data tell.
+
+    The printed publication date where there is one.  An undated figure was public at the earliest
+    when the latest period its source reports was over (a source giving a 2020-2023 series appeared
+    in 2024 at the earliest), so an undated row is not taken for older than it can be; where that
+    earliest date is not after a dated rival's date, the dated figure still counts as the later one.
+    """
+    if records.empty:
+        return records.assign(vintage_date=pd.Series(dtype=object))
+    observed = records[records["kind"] != "target"]
+    bounds = {}
+    for source, year, period in zip(observed["source_id"], observed["year"], observed["period"], strict=True):
+        earliest = earliest_publication(year, period)
+        if earliest and parsing.date_sort_key(earliest) > parsing.date_sort_key(bounds.get(source)):
+            bounds[source] = earliest
+    dated = records["published_date"].notna() & (records["published_date"] != "")
+    vintage = [
+        date if has_date else bounds.get(source)
+        for date, source, has_date in zip(records["published_date"], records["source_id"], dated, strict=True)
+    ]
+    return records.assign(vintage_date=vintage)
+
+
+def publication_year(row: pd.Series) -> int | None:
+    """Year a figure became public (its vintage date, see :func:`with_vintage_dates`)."""
+    date = row.get("vintage_date")
+    return int(date[:4]) if isinstance(date, str) and date else None
+
+
+def published_by(records: pd.DataFrame, as_of: int) -> pd.DataFrame:
+    """Observed figures public by the end of ``as_of`` (targets are kept whenever they were stated)."""
+    if records.empty:
+        return records
+    years = records.apply(publication_year, axis=1)
+    public = years.notna() & (years <= as_of)
+    return records[(records["kind"] == "target") | public]
+
+
+def clean_frames(raw: pd.DataFrame, curation: Curation, registry: Registry, as_of: int | None = None) -> CleanResult:
     """Run every cleaning stage on raw rows already read; raise on any problem.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        Raw rows as text (:func:`read_raw_file`), from every raw file.
+    curation : Curation
+        Rows excluded or attributed by hand (``data/curation.yml``).
+    registry : Registry
+        Known indicators, places and estimator families.
+    as_of : int, optional
+        Keep only the figures published by the end of this year before merging and resolving
+        conflicts, so that the tables are those the data allowed then (vintage by vintage).
 
     Raises
     ------
     RawDataError
         With every problem (file, row, column, expected) when any row cannot be cleaned.
     """
-    records, curated, problems = parse_rows(raw, exclusions)
+    records, curated, problems = parse_rows(raw, curation, registry)
     if problems:
         raise RawDataError(problems)
     kept, ruled_out = apply_exclusion_rules(records)
+    kept = with_vintage_dates(kept)
+    if as_of is not None:
+        kept = published_by(kept, as_of)
     indicators, conflicts = consolidate(kept)
     targets, target_conflicts = build_targets(kept)
-    all_conflicts = (
-        pd.concat([c for c in (conflicts, target_conflicts) if not c.empty], ignore_index=True)
-        if not (conflicts.empty and target_conflicts.empty)
-        else conflicts
+    all_conflicts = pd.concat(
+        [c for c in (conflicts, target_conflicts) if not c.empty] or [conflicts], ignore_index=True
     )
-    excluded = (
-        pd.concat([e for e in (curated, ruled_out) if not e.empty], ignore_index=True)
-        if not (curated.empty and ruled_out.empty)
-        else curated
-    )
+    excluded = pd.concat([e for e in (curated, ruled_out) if not e.empty] or [curated], ignore_index=True)
     sort_keys = ["indicator", "geography", "boundary", "level", "year", "period", "estimator", "kind"]
     indicators = indicators.sort_values(sort_keys, kind="stable", na_position="first").reset_index(drop=True)
     return CleanResult(

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from analysis.data.registry import Place, Registry
 from analysis.errors import ParseError
 
 # --- numbers ---------------------------------------------------------------------------
@@ -26,6 +27,8 @@ QUALIFIER_WORDS: list[tuple[str, str]] = [
     ("c.", "approx"),
     ("~", "approx"),
     ("約", "approx"),  # Japanese digest of a Vietnamese article
+    ("vượt mốc", "more_than"),  # "vượt mốc 14%": past the 14% mark
+    ("vượt", "more_than"),
     ("more than", "more_than"),
     ("exceed", "more_than"),
     ("above", "more_than"),
@@ -243,7 +246,7 @@ def parse_value(text: str, convention: str = "vi", rank_context: bool = False) -
 
     main = _CURRENCY.sub(" ", main).strip()
     main, scale = _split_scale(main)
-    main = main.replace("–", "-")
+    main = re.sub(r"\s+(?:đến|to)\s+", " - ", main.replace("–", "-"))  # "10% đến 11%", "10 to 11"
     range_match = re.fullmatch(rf"({_NUMBER})\s*-\s*({_NUMBER})", main)
     if range_match:
         low = parse_number(range_match.group(1), convention) * scale
@@ -351,11 +354,16 @@ def normalize_unit(unit_text: str, indicator: str, value_text: str = "") -> tupl
         return "index_0_1", 1.0
     if unit.startswith(("points", "điểm")):
         return "points", 1.0
-    money_prefixes = ("tỷ usd", "tỉ usd", "us$", "usd", "tỷ đồng", "tỉ đồng", "triệu đồng/", "vnd", "vnđ")
-    if unit.startswith(money_prefixes) and "/lao động" not in unit:
-        if "usd" in unit or "us$" in unit:
-            return ("USD_billion", 1.0) if ("tỷ" in unit or "tỉ" in unit or "billion" in unit) else ("USD", 1.0)
-        return "VND_billion", (1.0 if ("tỷ" in unit or "tỉ" in unit) else 1e-9)
+    assumed = _assumed_unit(unit)
+    if assumed:
+        unit = assumed
+    # Scale words inside parentheses explain the unit ("đồng (nghìn tỷ đồng)"): the value carries the scale.
+    main_unit = re.sub(r"\(.*?\)", "", unit).strip()
+    money_prefixes = ("tỷ usd", "tỉ usd", "us$", "usd", "tỷ đồng", "tỉ đồng", "triệu đồng", "đồng", "vnd", "vnđ")
+    if main_unit.startswith(money_prefixes) and "/lao động" not in unit:
+        if "usd" in main_unit or "us$" in main_unit:
+            return _usd(main_unit, value)
+        return "VND_billion", _dong_factor(main_unit)
     if "/lao động" in unit or "per labourer" in unit or "per worker" in unit:
         in_millions = "triệu" in unit
         return "VND_million_per_worker", 1.0 if in_millions else 1e-6
@@ -382,15 +390,63 @@ def normalize_unit(unit_text: str, indicator: str, value_text: str = "") -> tupl
             return "percent_of_budget", 1.0
         return "percent", 1.0
     if "usd" in unit or "us$" in unit:
-        if "tỷ" in unit or "billion" in unit:
-            return "USD_billion", 1.0
-        return "USD", 1.0
-    if "đồng" in unit or "vnd" in unit or "vnđ" in unit or unit.strip() in ("vnd", "vnđ"):
-        return "VND_billion", (1.0 if ("tỷ" in unit or "tỉ" in unit) else 1e-9)
+        return _usd(unit, value)
+    if "đồng" in unit or "vnd" in unit or "vnđ" in unit:
+        return "VND_billion", _dong_factor(main_unit)
     count_nouns = ("doanh nghiệp", "dịch vụ công", "nền tảng", "hồ sơ", "documents", "services", "chỉ tiêu")
     if any(noun in unit for noun in count_nouns):
         return "count", 1.0
     raise ParseError(f"unknown unit '{unit_text}'", ACCEPTED_UNITS)
+
+
+#: Unit columns that say the unit was not printed, and the unit the note names instead.
+_NOT_PRINTED = ("unit not shown", "unit not printed", "không ghi đơn vị")
+_NAMED_UNITS = ("triệu đồng", "tỷ đồng", "tỉ đồng", "nghìn đồng", "tỷ usd", "usd")
+
+
+def _assumed_unit(unit: str) -> str | None:
+    """For a unit column saying the unit was not printed, the unit its note names ("normally in triệu đồng")."""
+    if not any(phrase in unit for phrase in _NOT_PRINTED):
+        return None
+    return next((named for named in _NAMED_UNITS if named in unit), None)
+
+
+def assumed_unit_note(unit_text: str) -> str | None:
+    """A note for a figure whose unit was not printed and was taken from the unit column's note, else None."""
+    assumed = _assumed_unit(unicodedata.normalize("NFC", unit_text or "").lower())
+    return f"unit not printed; {assumed} assumed, as the unit column notes" if assumed else None
+
+
+def _dong_factor(unit: str) -> float:
+    """Factor from a dong unit ("tỷ đồng", "triệu đồng", "đồng") to billion dong."""
+    if "tỷ" in unit or "tỉ" in unit:
+        return 1.0
+    if "triệu" in unit:
+        return 1e-3
+    if "nghìn" in unit or "ngàn" in unit:
+        return 1e-6
+    return 1e-9
+
+
+def _usd(unit: str, value: str) -> tuple[str, float]:
+    """USD or billion USD; a plain "USD" column with "billion" in the value ("$43.8 billion") is billion USD."""
+    if "tỷ" in unit or "tỉ" in unit or "billion" in unit:
+        return "USD_billion", 1.0
+    if "billion" in value or "tỷ" in value or "tỉ" in value:
+        return "USD_billion", 1e-9
+    return "USD", 1.0
+
+
+def without_unit(value_text: str, unit_text: str) -> str:
+    """The value without a unit it repeats ("trên 70 tỷ USD" in a "tỷ USD" column -> "trên 70").
+
+    Only units with a scale word are stripped, so that the scale is not applied twice.
+    """
+    value, unit = (value_text or "").strip(), (unit_text or "").strip()
+    scaled = any(word in unit.lower() for word, _ in SCALE_WORDS)
+    if unit and scaled and value.lower().endswith(unit.lower()) and re.search(r"\d", value[: -len(unit)]):
+        return value[: -len(unit)].strip()
+    return value
 
 
 # --- periods ---------------------------------------------------------------------------
@@ -401,8 +457,10 @@ class ParsedPeriod:
     """A period: the year it ends in, a sub-annual marker or span, and a note.
 
     ``period`` is "Y" (a calendar year), "H1", "9M", "Q1".."Q4", "M01".."M12", "avg" (an
-    average over a span), "annual" (a rate that applies every year of a span) or "span".
-    ``year`` is the last year the figure refers to; None only for open "annual" targets.
+    average over a span), "annual" (a rate that applies every year of a span), "span", or
+    "unstated" (the source did not say which year: never placed in a year's series).
+    ``year`` is the last year the figure refers to; None for open annual targets, open spans and
+    unstated years.
     """
 
     year: int | None
@@ -429,8 +487,9 @@ MONTHS = {
 }
 
 ACCEPTED_PERIODS = (
-    "a year '2023', '2024-9M', '2025-H1', '2024-Q1', '2025-09', '2016-2020 avg', "
-    "'2021-2025 (annual)', 'annual (from 2025)', 'c. 2023', or such a period with a note in parentheses"
+    "a year '2023', '2024-9M', '2025-H1', '2024-Q1', '2025-09', '2016-2020 avg', '2021-2025 (average)', "
+    "'2021-2025 (annual)', 'annual (from 2025)', '2026 onward', 'c. 2023', or such a period with a note in "
+    "parentheses; a note saying 'year not stated' keeps the figure out of every year's series"
 )
 
 
@@ -454,6 +513,12 @@ def parse_period(text: str) -> ParsedPeriod:
     approximate = False
     if lowered.startswith("c. "):
         approximate, lowered = True, lowered[3:].strip()
+    unstated = _year_not_stated(raw, lowered, note)
+    if unstated is not None:
+        return unstated
+    match = re.fullmatch(r"(\d{4}) onwards?", lowered)
+    if match:
+        return ParsedPeriod(None, "span", _year(match.group(1), raw), None, approximate, note)
 
     if re.fullmatch(r"\d{4}", lowered):
         year = _year(lowered, raw)
@@ -475,8 +540,9 @@ def parse_period(text: str) -> ParsedPeriod:
         start, end = _year(match.group(1), raw), _year(match.group(2), raw)
         if end < start:
             raise ParseError(f"span '{raw}' ends before it starts", ACCEPTED_PERIODS)
-        kind = match.group(3) or ("annual" if (note or "").lower().startswith("annual") else "span")
-        if kind == "annual" and "avg" in (note or "").lower():
+        note_lower = (note or "").lower()
+        kind = match.group(3) or ("annual" if note_lower.startswith("annual") else "span")
+        if note_lower.startswith(("average", "avg")) or (kind == "annual" and "avg" in note_lower):
             kind = "avg"
         return ParsedPeriod(end, kind, start, end, approximate, note)
     match = re.fullmatch(r"(\d{4}-\d{2}-\d{2}) to (\d{4}-\d{2}-\d{2})", lowered)
@@ -495,6 +561,28 @@ def parse_period(text: str) -> ParsedPeriod:
             return ParsedPeriod(end, "annual", None, end, approximate, note)
         return ParsedPeriod(None, "annual", approximate=approximate, note=note)
     raise ParseError(f"cannot read period '{raw}'", ACCEPTED_PERIODS)
+
+
+#: Phrases saying that the source did not state which year a figure is for.
+_YEAR_NOT_STATED = ("year not stated", "year/average not stated", "exact year", "data year not stated")
+
+
+def _year_not_stated(raw: str, main: str, note: str | None) -> ParsedPeriod | None:
+    """A figure whose year the source did not state: period "unstated", never placed in a year's series.
+
+    The span is the period the text mentions ("reported for 2021-2025", "covered 2020-2022"), else
+    the year written before the note, else the year of "as published Dec 2023".
+    """
+    text = raw.lower()
+    if not (any(phrase in text for phrase in _YEAR_NOT_STATED) or main.startswith("as published")):
+        return None
+    span = re.search(r"(\d{4})\s*[-–]\s*(\d{4})", note or "")
+    if span:
+        return ParsedPeriod(None, "unstated", _year(span.group(1), raw), _year(span.group(2), raw), note=note)
+    years = re.findall(r"\d{4}", main)
+    if not years:
+        raise ParseError(f"cannot read period '{raw}'", ACCEPTED_PERIODS)
+    return ParsedPeriod(None, "unstated", None, _year(years[-1], raw), note=note)
 
 
 def _year(text: str, raw: str) -> int:
@@ -543,146 +631,125 @@ def date_sort_key(date: str | None) -> str:
 
 # --- geography and estimators ------------------------------------------------------------
 
-MERGER_DATE = "2025-07-01"
-PRE_MERGER = "hcmc-pre-2025-07"
-MERGED = "hcmc-merged-2025-07"
-
-_PLACES = {
-    "hcmc": "hcmc",
-    "vietnam": "vietnam",
-    "da nang": "da_nang",
-    "hanoi": "hanoi",
-    "binh duong": "binh_duong",
-    "bac ninh": "bac_ninh",
-    "quang ngai": "quang_ngai",
-    "hai phong": "hai_phong",
-    "ba ria-vung tau": "ba_ria_vung_tau",
-}
-
 ACCEPTED_GEOGRAPHY = (
-    "a place (HCMC, Vietnam, Da Nang, Hanoi, Binh Duong, Bac Ninh, Quang Ngai, Hai Phong) with an "
-    "optional note such as '(merged)', '(pre-merger)', '(city level)'"
+    "a place listed in data/registry/places.yml (HCMC, Vietnam, Hanoi, Da Nang, ...) with an optional note "
+    "such as '(merged)', '(pre-merger)', '(city level)'"
 )
+#: Months of a year that fall before a mid-year boundary change (2025-07-01): H1, Q1-Q2, M01-M06.
+_FIRST_HALF = ("H1", "Q1", "Q2", "M01", "M02", "M03", "M04", "M05", "M06")
 
 
 @dataclass(frozen=True)
 class ParsedGeography:
-    """Canonical place id, level and (for Ho Chi Minh City) the boundary stated in the text."""
+    """Canonical place id, level, and the side of a boundary change the text states (pre / merged / None)."""
 
     geography: str
     level: str
-    stated_boundary: str | None
+    stated_side: str | None
     note: str | None
 
 
-def parse_geography(text: str) -> ParsedGeography:
+def parse_geography(text: str, places: Registry) -> ParsedGeography:
     """Parse a free-text geography such as "HCMC (merged, incl. Binh Duong & BR-VT)".
 
-    A text naming two places ("Hai Phong / Da Nang") is rejected: one row holds one place.
+    Parameters
+    ----------
+    places : Registry
+        The registry whose places (and their aliases) are known.
+
+    A text naming two places ("Hai Phong / Da Nang") or two levels is rejected: one row holds one
+    place at one level.
     """
     raw = (text or "").strip()
     match = re.fullmatch(r"([^()]+?)\s*(?:\((.*)\))?", raw)
     if not match:
         raise ParseError(f"cannot read geography '{raw}'", ACCEPTED_GEOGRAPHY)
-    place, note = match.group(1).strip().lower(), (match.group(2) or "").strip()
-    if "/" in place:
+    name, note = match.group(1).strip(), (match.group(2) or "").strip()
+    if "/" in name:
         raise ParseError(f"'{raw}' names several places in one row", "one place per row")
-    if place not in _PLACES:
-        raise ParseError(f"unknown place '{match.group(1)}'", ACCEPTED_GEOGRAPHY)
-    geography = _PLACES[place]
+    place = places.place_for(name)
+    if place is None:
+        raise ParseError(f"unknown place '{name}'", ACCEPTED_GEOGRAPHY)
     lowered = note.lower()
     if "/" in lowered and "level" in lowered:
         raise ParseError(f"'{raw}' names several levels in one row", "one level per row")
-    level = "national" if geography == "vietnam" else "province"
-    if geography == "hcmc":
-        level = "city"
+    level = place.level
     for candidate in ("city", "district", "ward"):
         if f"{candidate} level" in lowered:
             level = candidate
-    stated = None
-    if geography == "hcmc":
-        if "pre-merger" in lowered:
-            stated = PRE_MERGER
-        elif "merged" in lowered:
-            stated = MERGED
-    return ParsedGeography(geography, level, stated, note or None)
+    side = "pre" if "pre-merger" in lowered else "merged" if "merged" in lowered else None
+    return ParsedGeography(place.id, level, side, note or None)
 
 
-def hcmc_boundary(
-    stated: str | None, year: int | None, span_end: int | None, period: str, published: str | None
+def boundary_for(
+    place: Place, stated_side: str | None, year: int | None, span_end: int | None, period: str, published: str | None
 ) -> tuple[str, str]:
-    """Decide which Ho Chi Minh City a figure describes: before or after the July 2025 merger.
+    """Decide which version of a place a figure describes: before or after its merger.
+
+    A place that never merged has one boundary, its id.  For a merged place the text may say
+    which side ("pre-merger", "merged"); otherwise the period decides (it ended before the merger),
+    then the publication date.
 
     Returns
     -------
     tuple of (str, str)
         Boundary id and the basis of the decision (stated / period / publication date / assumed).
     """
-    if stated:
-        return stated, "stated"
+    if not place.merger_date:
+        return place.id, "no boundary change recorded"
+    if stated_side:
+        return (place.pre_boundary if stated_side == "pre" else place.merged_boundary), "stated"
+    merger_year = int(place.merger_date[:4])
     last_year = span_end or year
-    if last_year is not None and (
-        last_year < 2025
-        or (last_year == 2025 and period in ("H1", "Q1", "Q2", "M01", "M02", "M03", "M04", "M05", "M06"))
-    ):
-        return PRE_MERGER, "period before the merger"
-    if published and published >= MERGER_DATE:
-        return MERGED, "published after the merger"
-    if published and published[:7] < MERGER_DATE[:7]:
-        return PRE_MERGER, "published before the merger"
-    return PRE_MERGER, "assumed (no date; pre-merger city named)"
+    if last_year is not None and (last_year < merger_year or (last_year == merger_year and period in _FIRST_HALF)):
+        return place.pre_boundary, "period before the merger"
+    if published and published >= place.merger_date:
+        return place.merged_boundary, "published after the merger"
+    if published and published[:7] < place.merger_date[:7]:
+        return place.pre_boundary, "published before the merger"
+    return place.pre_boundary, "assumed (no date; pre-merger place named)"
 
 
-#: Estimator families, checked in order; the first pattern found names the family.
-ESTIMATOR_PATTERNS: list[tuple[str, tuple[str, ...]]] = [
-    ("ptit", ("ptit", "học viện bưu chính")),
-    ("hids", ("hids", "viện nghiên cứu phát triển")),
-    ("gso", ("gso", "tổng cục thống kê", "cục thống kê", "chi cục thống kê", "statistics office", "hcmc statistics")),
-    (
-        "mic",
-        ("mic ", "mic-", "mic)", "mic/", "(mic", "bộ tt&tt", "ministry of information", "mst ", "mst)", "bộ kh&cn"),
-    ),
-    (
-        "city",
-        (
-            " dic",
-            "(dic",
-            "sở tt&tt",
-            "people's committee",
-            "department of information",
-            "vice-chair",
-            "chairman",
-            "ubnd",
-            "thành ủy",
-            "hđnd",
-            "people's council",
-            "department of",
-            "dept of",
-            "sở ",
-        ),
-    ),
-]
+#: Families an estimator-sensitive figure can have; other indicators are one series "reported".
 ESTIMATORS = ("gso", "mic", "hids", "ptit", "city", "unknown", "reported")
 
-#: Indicators measured by rival methods; the others are taken as reported ("reported").
-ESTIMATOR_SENSITIVE_PREFIX = "digital_economy"
+
+def _mentions(text: str, pattern: str) -> list[int]:
+    """Start positions where ``pattern`` occurs in ``text`` as whole words (letters, digits and & count as word)."""
+    return [m.start() for m in re.finditer(rf"(?<![\w&]){re.escape(pattern)}(?![\w&])", text)]
 
 
-def estimator_family(methodology: str, indicator: str = "digital_economy_share_GRDP") -> str:
+def _negated(text: str, position: int, negations: tuple[str, ...]) -> bool:
+    """True when the words just before ``position`` negate or contrast the name ("not GSO", "differs from MIC")."""
+    words = re.findall(r"[\w&']+", text[max(0, position - 40) : position])
+    tail = " " + " ".join(words[-3:])
+    return any(tail.endswith(" " + word) for word in negations)
+
+
+def estimator_family(methodology: str, registry: Registry) -> str:
     """Name the estimator family of a figure from its methodology text.
 
-    The text is searched for the family names in a fixed order (PTIT, HIDS, statistics
-    office, ministry, city); a text that names none is "unknown".  A text that *attributes*
-    a figure to one family while noting another ("Source attributes to MIC ...; NB other
-    sources attribute ... to HIDS") keeps the attribution printed first.
+    A phrase naming a series explicitly ("MIC/MST-framework series") decides.  Otherwise the
+    family named first wins, names matched as whole words ("socio-economic" does not name MIC),
+    so that a text attributing a figure to one family while noting another keeps the attribution
+    printed first.  Names in a negated phrase ("not GSO", "differs from MIC") do not count.
+
+    Returns
+    -------
+    str
+        A family id of the registry, or "unknown" when the text names none.
     """
-    if not indicator.startswith(ESTIMATOR_SENSITIVE_PREFIX):
-        return "reported"
     text = " " + (methodology or "").lower() + " "
-    earliest: tuple[int, str] | None = None
-    for family, needles in ESTIMATOR_PATTERNS:
-        for needle in needles:
-            pos = text.find(needle)
-            if pos >= 0 and (earliest is None or pos < earliest[0]):
-                earliest = (pos, family)
-    return earliest[1] if earliest else "unknown"
+    explicit, named = [], []
+    for family in registry.estimators.values():
+        for phrase in family.series:
+            explicit.extend((position, family.id) for position in _mentions(text, phrase))
+        for pattern in family.patterns:
+            named.extend(
+                (position, family.id)
+                for position in _mentions(text, pattern)
+                if not _negated(text, position, registry.negations)
+            )
+    if explicit:
+        return min(explicit)[1]
+    return min(named)[1] if named else "unknown"

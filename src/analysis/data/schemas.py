@@ -13,7 +13,7 @@ import pandera.pandas as pa
 from analysis.data.parsing import CANONICAL_UNITS, ESTIMATORS, QUALIFIERS, SHARE_UNITS
 
 OBSERVATION_KINDS = ["actual", "estimate", "preliminary", "projection"]
-PERIOD_PATTERN = r"^(Y|H1|H2|9M|6M|Q[1-4]|M(0[1-9]|1[0-2])|avg|annual|span)$"
+PERIOD_PATTERN = r"^(Y|H1|H2|9M|6M|Q[1-4]|M(0[1-9]|1[0-2])|avg|annual|span|unstated)$"
 LEVELS = ["national", "province", "city", "district", "ward"]
 VALUE_TYPES = ["point", "range", "bound", "rank", "top_k"]
 COMPARATORS = ["at_least", "at_most", "top_k", "between"]
@@ -53,7 +53,7 @@ PERIOD = column(
     str,
     "Period",
     "Y (calendar year), H1/H2, 9M/6M, Q1-Q4, M01-M12 (month), avg (average over a span), "
-    "annual (a rate that applies every year of a span), span",
+    "annual (a rate that applies every year of a span), span, unstated (the source did not say which year)",
     pa.Check.str_matches(PERIOD_PATTERN),
 )
 SPAN_START = column(

@@ -12,8 +12,10 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import __version__, config, tables
-from analysis.data.cleaning import RAW_COLUMNS, clean_frames, load_curation, parse_rows, read_raw_file
+from analysis.data.cleaning import RAW_COLUMNS, CleanResult, clean_frames, parse_rows, read_raw_file
+from analysis.data.curation import Curation, load_curation
 from analysis.data.provenance import check_checksum, sha256_of
+from analysis.data.registry import load_registry, registry_files
 from analysis.data.schemas import SCHEMAS
 from analysis.errors import Problem, RawDataError
 
@@ -25,8 +27,18 @@ def raw_files(directory: Path | None = None) -> list[Path]:
     return sorted((directory or config.raw_dir()).glob("*.csv"))
 
 
+def input_files() -> list[Path]:
+    """Every file the data stage reads: raw files, the curation list and the registry."""
+    curation = [config.curation_file()] if config.curation_file().exists() else []
+    return [*raw_files(), *curation, *registry_files()]
+
+
+def _curation(path: Path | None) -> Curation:
+    return load_curation(path if path is not None else config.curation_file())
+
+
 def validate_files(paths: list[Path], curation: Path | None = None) -> list[Problem]:
-    """Check raw files against the raw schema and the parsers, as ``clean`` would.
+    """Check raw files against the raw schema, the registry and the parsers, as ``clean`` would.
 
     A file inside ``data/raw`` must have a sidecar whose checksum matches; a candidate file
     elsewhere is checked for content only.
@@ -37,7 +49,8 @@ def validate_files(paths: list[Path], curation: Path | None = None) -> list[Prob
         Every problem found (empty when the files are fine).
     """
     problems: list[Problem] = []
-    exclusions = load_curation(curation if curation is not None else config.curation_file())
+    exclusions = _curation(curation)
+    registry = load_registry()
     raw_dir = config.raw_dir().resolve()
     for path in paths:
         if not path.exists():
@@ -49,9 +62,52 @@ def validate_files(paths: list[Path], curation: Path | None = None) -> list[Prob
         problems.extend(shape_problems)
         if any(p.row == 1 and p.column in RAW_COLUMNS for p in shape_problems):
             continue
-        _, _, row_problems = parse_rows(frame, exclusions)
+        _, _, row_problems = parse_rows(frame, exclusions, registry)
         problems.extend(row_problems)
     return problems
+
+
+def read_raw(raw_directory: Path | None = None) -> tuple[pd.DataFrame, list[Path]]:
+    """Every raw file's rows (as text), after checking each file's checksum and columns.
+
+    Raises
+    ------
+    RawDataError
+        When there is no raw file, or a file fails its checksum or has the wrong shape.
+    """
+    paths = raw_files(raw_directory)
+    if not paths:
+        folder = raw_directory or config.raw_dir()
+        raise RawDataError([Problem(str(folder), None, None, "no raw CSV files", "data/raw/*.csv")])
+    problems: list[Problem] = []
+    frames = []
+    for path in paths:
+        problems.extend(check_checksum(path))
+        frame, shape_problems = read_raw_file(path)
+        problems.extend(shape_problems)
+        frames.append(frame)
+    if problems:
+        raise RawDataError(problems)
+    return pd.concat(frames, ignore_index=True), paths
+
+
+def clean_in_memory(
+    as_of: int | None = None, raw_directory: Path | None = None, curation: Path | None = None
+) -> CleanResult:
+    """Clean every raw file without publishing; with ``as_of``, as the data stood then.
+
+    With ``as_of``, conflicts are resolved among the figures published by that year only (the
+    vintage then public), not among the figures kept today.
+
+    Raises
+    ------
+    RawDataError
+        When any raw file cannot be cleaned.
+    """
+    raw, _ = read_raw(raw_directory)
+    result = clean_frames(raw, _curation(curation), load_registry(), as_of=as_of)
+    coerced = {name: tables.validate(name, frame, SCHEMAS[name])[0] for name, frame in result.tables().items()}
+    return CleanResult(**coerced)
 
 
 def clean(
@@ -69,39 +125,25 @@ def clean(
     dict of str to Path
         Table name -> published CSV path.
     """
-    paths = raw_files(raw_directory)
-    if not paths:
-        raise RawDataError(
-            [Problem(str(raw_directory or config.raw_dir()), None, None, "no raw CSV files", "data/raw/*.csv")]
-        )
-    problems: list[Problem] = []
-    frames = []
-    for path in paths:
-        problems.extend(check_checksum(path))
-        frame, shape_problems = read_raw_file(path)
-        problems.extend(shape_problems)
-        frames.append(frame)
-    if problems:
-        raise RawDataError(problems)
-    raw = pd.concat(frames, ignore_index=True)
-    result = clean_frames(raw, load_curation(curation if curation is not None else config.curation_file()))
+    raw, paths = read_raw(raw_directory)
+    result = clean_frames(raw, _curation(curation), load_registry())
     checksums = {p.name: sha256_of(p) for p in paths}
-    published_dates = [d for d in raw["published_date"] if d]
     manifest = {
         "package_version": __version__,
         "raw_files": {
             name: {"sha256": digest, "rows": int((raw["raw_file"] == name).sum())} for name, digest in checksums.items()
         },
-        "data_vintage": max(published_dates) if published_dates else None,
+        "data_vintage": result.vintage(),
         "tables": {name: len(frame) for name, frame in result.tables().items()},
         "format": tables.CSV_FORMAT,
     }
+    inputs = {p.name: sha256_of(p) for p in input_files()}
     out = output_directory or config.processed_dir()
     return tables.publish(
         out,
         {name: (frame, SCHEMAS[name]) for name, frame in result.tables().items()},
         produced_by="python -m analysis clean",
-        inputs=checksums,
+        inputs=inputs,
         extra_files={MANIFEST: json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"},
     )
 

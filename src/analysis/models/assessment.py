@@ -8,6 +8,7 @@ boundary change: a series is one indicator x boundary x estimator.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import math
 
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import tables
+from analysis.data.registry import Registry, load_registry
 from analysis.errors import PlanError
 from analysis.models import forecasting, progress
 from analysis.models.plan import PlanEntry
@@ -22,16 +24,12 @@ from analysis.models.schemas import ASSESSMENTS, FORECASTS
 
 FORECAST_COLUMNS = tables.columns(FORECASTS)
 ASSESSMENT_COLUMNS = tables.columns(ASSESSMENTS)
-OBSERVED_KINDS = ("actual", "estimate")
+OBSERVED_KINDS = ("actual", "estimate", "preliminary")
+#: How a published figure's kind reads as an outcome.
+OUTCOME_KINDS = {"actual": "final", "estimate": "estimate", "preliminary": "preliminary", "projection": "projection"}
 MIN_POINTS_FOR_FORECAST = 3
-
-
-def published_year(row: pd.Series) -> int:
-    """Year a figure became public: its first publication date, else (undated) the year after the data year."""
-    date = row.get("first_published")
-    if isinstance(date, str) and date:
-        return int(date[:4])
-    return int(row["year"]) + 1
+#: A future target is on track when the forecast gives it at least this probability of being met.
+ON_TRACK_PROBABILITY = 0.5
 
 
 def observed_series(
@@ -39,8 +37,9 @@ def observed_series(
 ) -> dict[str, pd.Series]:
     """Yearly observations per estimator for one indicator and boundary.
 
-    Only calendar-year actuals and estimates; a point value is preferred to a range's
-    midpoint for the same year.  With ``as_of``, only figures published by that year.
+    Only calendar-year actuals, estimates and preliminary figures (never projections, never a
+    figure whose year is not stated); a point value is preferred to a range's midpoint for the same
+    year.  With ``as_of``, only years up to it (the tables passed should be those cleaned as of it).
 
     Returns
     -------
@@ -53,9 +52,8 @@ def observed_series(
         & (indicators["kind"].isin(OBSERVED_KINDS))
         & (indicators["period"] == "Y")
         & (indicators["value_type"].isin(["point", "range"]))
-    ].copy()
-    if as_of is not None and not frame.empty:
-        frame = frame[frame.apply(published_year, axis=1) <= as_of]
+    ]
+    if as_of is not None:
         frame = frame[frame["year"] <= as_of]
     out = {}
     for estimator, group in frame.groupby("estimator", sort=True):
@@ -66,8 +64,21 @@ def observed_series(
     return out
 
 
+def _target(row: pd.Series, year: int) -> dict:
+    return {
+        "target_id": row["target_id"],
+        "target_year": year,
+        "value": float(row["value"]),
+        "comparator": row["comparator"],
+        "unit": row["unit"],
+    }
+
+
 def plan_targets(targets: pd.DataFrame, entry: PlanEntry) -> list[dict]:
-    """Targets for a plan entry: the preferred target for each listed year; open annual targets in each annual year.
+    """Targets for a plan entry: the preferred target for each listed year; an annual target in each annual year.
+
+    An annual target ("at least 2% a year from 2025", "4-5% a year in 2026-2030") applies in every
+    year of its span; the plan's ``annual_target_years`` inside that span are assessed.
 
     Returns
     -------
@@ -79,30 +90,17 @@ def plan_targets(targets: pd.DataFrame, entry: PlanEntry) -> list[dict]:
     ]
     chosen = []
     for _, row in rows.iterrows():
-        year = row["target_year"]
-        if entry.target_years and not pd.isna(year) and int(year) in entry.target_years and row["period"] != "annual":
-            chosen.append(
-                {
-                    "target_id": row["target_id"],
-                    "target_year": int(year),
-                    "value": float(row["value"]),
-                    "comparator": row["comparator"],
-                    "unit": row["unit"],
-                }
-            )
-        if entry.annual_target_years and row["period"] == "annual" and not pd.isna(year):
-            for extra in entry.annual_target_years:
-                if extra >= int(year):
-                    chosen.append(
-                        {
-                            "target_id": row["target_id"],
-                            "target_year": extra,
-                            "value": float(row["value"]),
-                            "comparator": row["comparator"],
-                            "unit": row["unit"],
-                        }
-                    )
-    return sorted(chosen, key=lambda t: t["target_year"])
+        year, start, end = (None if pd.isna(row[c]) else int(row[c]) for c in ("target_year", "span_start", "span_end"))
+        if row["period"] != "annual":
+            if year in entry.target_years:
+                chosen.append(_target(row, year))
+            continue
+        first = start if start is not None else year
+        if first is None:
+            continue
+        chosen.extend(_target(row, y) for y in entry.annual_target_years if y >= first and (end is None or y <= end))
+    by_year = {t["target_year"]: t for t in sorted(chosen, key=lambda t: (t["target_year"], t["target_id"]))}
+    return [by_year[y] for y in sorted(by_year)]
 
 
 def missing_targets(targets: pd.DataFrame, plan: tuple[PlanEntry, ...]) -> list[str]:
@@ -119,18 +117,98 @@ def missing_targets(targets: pd.DataFrame, plan: tuple[PlanEntry, ...]) -> list[
     return problems
 
 
+def meets(value: float, target: float, comparator: str) -> bool:
+    """Whether a value meets a target: at or above it (at_least), at or below it (at_most: a rank)."""
+    return value <= target if comparator == "at_most" else value >= target
+
+
+def outcome_figure(
+    indicators: pd.DataFrame, indicator: str, boundaries: list[str], estimator: str, year: int
+) -> tuple[pd.Series, str] | None:
+    """The figure published for a (passed) target year, and the boundary it was published for.
+
+    Looks in each boundary in turn (the target's own, then its successor after a merger).  Final,
+    estimated and preliminary figures come first; a projection counts only when nothing else
+    exists.  A point value is preferred to a range, a range to a bound ("more than 14").
+    """
+    rank_kind = {"actual": 0, "estimate": 1, "preliminary": 2, "projection": 3}
+    rank_type = {"point": 0, "range": 1, "bound": 2}
+    for boundary in boundaries:
+        rows = indicators[
+            (indicators["indicator"] == indicator)
+            & (indicators["boundary"] == boundary)
+            & (indicators["estimator"] == estimator)
+            & (indicators["year"] == year)
+            & (indicators["period"] == "Y")
+            & indicators["value_type"].isin(list(rank_type))
+        ]
+        if rows.empty:
+            continue
+        ranked = rows.assign(_kind=rows["kind"].map(rank_kind), _type=rows["value_type"].map(rank_type))
+        return ranked.sort_values(["_kind", "_type"]).iloc[0], boundary
+    return None
+
+
+def successor_boundaries(boundary: str, year: int, registry: Registry) -> list[str]:
+    """The boundary, then (for a year from a merger on) the merged place's boundary that continues its series."""
+    place = registry.place_of_boundary(boundary)
+    if place and place.merger_date and boundary == place.pre_boundary and year >= int(place.merger_date[:4]):
+        return [boundary, place.merged_boundary]
+    return [boundary]
+
+
+def status_for(row: dict) -> str:
+    """The one status of an assessment: met, not_met, awaiting_figure, on_track, off_track or not_measurable.
+
+    A target year that has passed is judged on the published figure (met / not_met), or is
+    awaiting it.  A future target is on track when it is more likely than not to be met on the
+    forecast (probability of 50% or more), off track otherwise; where the series is too short to
+    forecast (two figures), on track when the observed pace is at least the pace required.  With
+    fewer than two figures the target is not measurable.
+    """
+    if isinstance(row.get("outcome"), str) and row["outcome"]:
+        return row["outcome"]
+    if row.get("target_passed"):
+        return "awaiting_figure" if row["n_obs"] > 0 else "not_measurable"
+    probability = row.get("p_meet_in_year")
+    if probability is not None and not math.isnan(probability):
+        return "on_track" if probability >= ON_TRACK_PROBABILITY else "off_track"
+    observed, required = row.get("observed_pace_pp"), row.get("required_pace_pp")
+    if observed is not None and required is not None and not (math.isnan(observed) or math.isnan(required)):
+        return "on_track" if observed >= required else "off_track"
+    return "not_measurable"
+
+
 def assess_series(
-    series: pd.Series, target: dict, unit: str, n_paths: int = 4000, seed: int = 0, horizon_end: int | None = None
+    series: pd.Series,
+    target: dict,
+    unit: str,
+    n_paths: int = 4000,
+    seed: int = 0,
+    horizon_end: int | None = None,
+    reference_year: int | None = None,
 ) -> tuple[dict, np.ndarray | None]:
     """Deterministic rules and probabilities for one series against one target.
+
+    Parameters
+    ----------
+    series : Series
+        Observed values by year (indicator units).
+    target : dict
+        ``target_id``, ``target_year``, ``value``, ``comparator``.
+    reference_year : int, optional
+        The year "now" (``as_of``, or the year the run happens): a target year before it has passed,
+        and is then never given a probability of being met.
 
     Returns
     -------
     (dict, paths or None)
-        Assessment fields (see :data:`ASSESSMENT_COLUMNS`) and the pooled paths for years
-        latest + 1 ... ``horizon_end`` (None when the series is too short to forecast).
+        Assessment fields (see :data:`ASSESSMENT_COLUMNS`, without the outcome) and the pooled paths
+        for years latest + 1 ... ``horizon_end`` (None when the series is too short to forecast).
     """
     target_year, target_value, comparator = target["target_year"], target["value"], target["comparator"]
+    reference_year = reference_year or dt.date.today().year
+    passed = target_year < reference_year
     result: dict = {c: math.nan for c in ASSESSMENT_COLUMNS}
     result.update(
         target_id=target["target_id"],
@@ -138,13 +216,20 @@ def assess_series(
         target_value=target_value,
         comparator=comparator,
         n_obs=len(series),
+        reference_year=reference_year,
+        target_passed=passed,
         eurostat_category=None,
         unsd_category=None,
         escap_category=None,
         eurostat_by_base=None,
+        outcome=None,
+        outcome_kind=None,
+        outcome_qualifier=None,
+        outcome_source=None,
+        outcome_boundary=None,
     )
     if series.empty:
-        result["status"] = "no_observations"
+        result["data_status"] = "no_observations"
         return result, None
     latest_year, latest_value = int(series.index[-1]), float(series.iloc[-1])
     result.update(
@@ -154,7 +239,14 @@ def assess_series(
         required_pace_pp=progress.required_pace_pp(latest_value, target_value, latest_year, target_year),
     )
     if len(series) < 2:
-        result["status"] = "one_observation"
+        result["data_status"] = "one_observation"
+        return result, None
+    if target_year <= latest_year:
+        # The target year is observed: its figure decides (see with_outcome), paces and rules do not apply.
+        result.update(
+            data_status="ok" if len(series) >= MIN_POINTS_FOR_FORECAST else "too_few_points_for_forecast",
+            required_pace_pp=math.nan,
+        )
         return result, None
     first_year, first_value = int(series.index[0]), float(series.iloc[0])
     observed = progress.pace_pp(first_value, latest_value, first_year, latest_year)
@@ -174,26 +266,27 @@ def assess_series(
     escap = progress.escap_anticipated(series, target_value, target_year)
     result.update(escap_ap=escap["ap"], escap_category=escap["category"])
     if len(series) < MIN_POINTS_FOR_FORECAST:
-        result["status"] = "too_few_points_for_forecast"
+        result["data_status"] = "too_few_points_for_forecast"
         return result, None
+    result["data_status"] = "ok"
     end = max(horizon_end or target_year, target_year)
     horizon = end - latest_year
-    if horizon <= 0:
-        result["status"] = "target_year_observed"
-        met = latest_value >= target_value if comparator != "at_most" else latest_value <= target_value
-        result.update(p_meet_in_year=float(met), p_met_by_year=float(met))
-        return result, None
     per_model = _paths_by_model(
         tuple(int(y) for y in series.index), tuple(float(v) for v in series), horizon, unit, n_paths, seed
     )
     paths = np.vstack([per_model[m] for m in forecasting.DEFAULT_MODELS])
     step = target_year - latest_year - 1
-    observed_met = (
-        bool((series >= target_value).any()) if comparator != "at_most" else bool((series <= target_value).any())
+    in_year = paths[:, step]
+    result.update(
+        median_projection_value=float(np.median(in_year)),
+        projection_lo80=float(np.quantile(in_year, 0.10)),
+        projection_hi80=float(np.quantile(in_year, 0.90)),
     )
+    if passed:
+        return result, paths  # a nowcast of a passed year, never a probability of meeting it
+    observed_met = bool(any(meets(v, target_value, comparator) for v in series))
     p_by_model = [float(forecasting.probability_meets(p, target_value, comparator)[step]) for p in per_model.values()]
     result.update(
-        status="ok",
         p_meet_in_year=float(forecasting.probability_meets(paths, target_value, comparator)[step]),
         p_met_by_year=1.0
         if observed_met
@@ -205,9 +298,32 @@ def assess_series(
             if observed_met
             else forecasting.median_first_year(paths, latest_year + 1, target_value, comparator)
         ),
-        median_projection_value=float(np.median(paths[:, step])),
     )
     return result, paths
+
+
+def with_outcome(result: dict, figure: tuple[pd.Series, str] | None, boundary: str) -> dict:
+    """The assessment with the published outcome of its target year (when a figure exists)."""
+    if figure is None:
+        return result
+    row, found_in = figure
+    result = dict(result)
+    result.update(
+        outcome="met" if meets(float(row["value"]), result["target_value"], result["comparator"]) else "not_met",
+        outcome_value=float(row["value"]),
+        outcome_kind=OUTCOME_KINDS[row["kind"]],
+        outcome_qualifier=row["qualifier"],
+        outcome_source=row["source_id"],
+        outcome_boundary=None if found_in == boundary else found_in,
+        p_meet_in_year=math.nan,
+        p_met_by_year=math.nan,
+        p_meet_model_min=math.nan,
+        p_meet_model_max=math.nan,
+        median_projection_value=math.nan,
+        projection_lo80=math.nan,
+        projection_hi80=math.nan,
+    )
+    return result
 
 
 @functools.lru_cache(maxsize=64)
@@ -228,17 +344,24 @@ def assess(
     as_of: int | None = None,
     n_paths: int = 4000,
     seed: int = 0,
+    registry: Registry | None = None,
+    reference_year: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Assess every plan entry for every estimator series.
 
     Parameters
     ----------
     indicators, targets : DataFrame
-        The processed tables (``indicators.csv``, ``targets.csv``).
+        The processed tables (``indicators.csv``, ``targets.csv``), or those cleaned as of ``as_of``.
     plan : tuple of PlanEntry
         Which indicator and boundary to assess against which target years (``data/assessment_plan.yml``).
     as_of : int, optional
-        Use only figures published up to this year.
+        The assessment as it stood at the end of this year: only years up to it, and target years
+        before it count as passed.
+    registry : Registry, optional
+        Places and their mergers (a pre-merger target's outcome may be published for the merged place).
+    reference_year : int, optional
+        The year from which "passed" is counted when ``as_of`` is not given (default: this year).
 
     Raises
     ------
@@ -250,68 +373,53 @@ def assess(
     (forecasts, assessments)
         ``forecasts``: one row per indicator x boundary x estimator x year (observed years
         carry the observation as median with empty bands).  ``assessments``: one row per
-        indicator x boundary x estimator x target, with status "no_observations" where the
-        data cannot answer.
+        indicator x boundary x estimator x target (see ``models/schemas.py``).
     """
     missing = missing_targets(targets, plan)
     if missing:
         raise PlanError("\n".join(missing))
+    registry = registry or load_registry()
+    reference = as_of or reference_year or dt.date.today().year
     forecast_rows, assessment_rows = [], []
     as_of_value = as_of if as_of is not None else pd.NA
     for entry in plan:
         entry_targets = plan_targets(targets, entry)
-        series_by_estimator = observed_series(indicators, entry.indicator, entry.boundary, as_of)
-        geography = entry.geography
+        series_by_estimator = observed_series(indicators, entry.indicator, entry.boundary, as_of) or {
+            "none": pd.Series(dtype=float)
+        }
         unit = _unit_of(indicators, entry.indicator)
         horizon_end = max([t["target_year"] for t in entry_targets], default=None)
-        if not series_by_estimator:
-            for target in entry_targets:
-                row, _ = assess_series(pd.Series(dtype=float), target, unit)
-                assessment_rows.append(
-                    {
-                        **row,
-                        "indicator": entry.indicator,
-                        "geography": geography,
-                        "boundary": entry.boundary,
-                        "estimator": "none",
-                        "as_of": as_of_value,
-                    }
-                )
-            continue
+        base = {
+            "indicator": entry.indicator,
+            "geography": entry.geography,
+            "boundary": entry.boundary,
+            "as_of": as_of_value,
+        }
         for estimator, series in series_by_estimator.items():
             kept_paths = None
             for target in entry_targets:
-                row, paths = assess_series(series, target, unit, n_paths, seed, horizon_end)
-                assessment_rows.append(
-                    {
-                        **row,
-                        "indicator": entry.indicator,
-                        "geography": geography,
-                        "boundary": entry.boundary,
-                        "estimator": estimator,
-                        "as_of": as_of_value,
-                    }
+                row, paths = assess_series(series, target, unit, n_paths, seed, horizon_end, reference)
+                year = target["target_year"]
+                boundaries = successor_boundaries(entry.boundary, year, registry)
+                # Only a year that is over has an outcome (a figure "for" a year not yet over is a forecast).
+                figure = (
+                    outcome_figure(indicators, entry.indicator, boundaries, estimator, year)
+                    if year < reference
+                    else None
                 )
+                row = with_outcome(row, figure, entry.boundary)
+                row["status"] = status_for(row)
+                assessment_rows.append({**row, **base, "estimator": estimator})
                 if paths is not None:
                     kept_paths = paths
-            base = {
-                "indicator": entry.indicator,
-                "geography": geography,
-                "boundary": entry.boundary,
-                "estimator": estimator,
-                "as_of": as_of_value,
-            }
             for year, value in series.items():
-                forecast_rows.append({**base, "year": int(year), "median": float(value)})
+                forecast_rows.append({**base, "estimator": estimator, "year": int(year), "median": float(value)})
             if kept_paths is not None:
                 bands = forecasting.path_quantiles(kept_paths)
                 for step in range(kept_paths.shape[1]):
+                    values = {name: float(band[step]) for name, band in bands.items()}
                     forecast_rows.append(
-                        {
-                            **base,
-                            "year": int(series.index[-1]) + step + 1,
-                            **{name: float(values[step]) for name, values in bands.items()},
-                        }
+                        {**base, "estimator": estimator, "year": int(series.index[-1]) + step + 1, **values}
                     )
     forecasts = pd.DataFrame(forecast_rows, columns=FORECAST_COLUMNS)
     assessments = pd.DataFrame(assessment_rows, columns=ASSESSMENT_COLUMNS)

@@ -11,6 +11,7 @@ _AS_OF = column(
     "Int64", "As of", "Only figures published up to this year were used; empty = every figure", nullable=True
 )
 _PROBABILITY = pa.Check.in_range(0, 1)
+STATUSES = ["met", "not_met", "awaiting_figure", "on_track", "off_track", "not_measurable"]
 
 
 def _band(level: int, side: str) -> pa.Column:
@@ -61,8 +62,23 @@ ASSESSMENTS = pa.DataFrameSchema(
         "target_year": column("Int64", "Target year", "Year in which the target is judged"),
         "target_value": column(float, "Target value", "The target in the indicator's unit"),
         "comparator": column(str, "Comparator", "How the target is met", pa.Check.isin(COMPARATORS)),
+        "reference_year": column(
+            int, "Reference year", "The year from which 'passed' is counted: as_of, or the year of the run"
+        ),
+        "target_passed": column(bool, "Target year passed", "True when the target year is before the reference year"),
         "status": column(
-            str, "Status", "ok, no_observations, one_observation, too_few_points_for_forecast, target_year_observed"
+            str,
+            "Status",
+            "The one status: met or not_met (the target year has passed and a figure shows it), "
+            "awaiting_figure (passed, no figure yet), on_track or off_track (the forecast gives the target a "
+            "probability of at least 50% or less; by pace with two figures), not_measurable (too few figures)",
+            pa.Check.isin(STATUSES),
+        ),
+        "data_status": column(
+            str,
+            "Data status",
+            "no_observations, one_observation, too_few_points_for_forecast "
+            "(two figures: paces and rules only), ok (three or more: forecast)",
         ),
         "n_obs": column(int, "Observations", "Number of yearly figures in the series", pa.Check.ge(0)),
         "first_year": column("Int64", "First year", "First year of the series", nullable=True),
@@ -140,6 +156,24 @@ ASSESSMENTS = pa.DataFrameSchema(
             float, "ESCAP anticipated progress", "ESCAP's weighted-trend anticipated progress ratio", nullable=True
         ),
         "escap_category": column(str, "ESCAP category", "maintain, accelerate or reverse", nullable=True),
+        "outcome": column(
+            str, "Outcome", "met or not_met, judged on the figure published for the target year", nullable=True
+        ),
+        "outcome_value": column(
+            float, "Outcome value", "The figure published for the target year, in the unit", nullable=True
+        ),
+        "outcome_kind": column(str, "Outcome kind", "final, estimate, preliminary or projection", nullable=True),
+        "outcome_qualifier": column(
+            str, "Outcome qualifier", "How the source qualified the figure (approx: 'about')", nullable=True
+        ),
+        "outcome_source": column(str, "Outcome source", "Source id (sources.csv) of the outcome figure", nullable=True),
+        "outcome_boundary": column(
+            str,
+            "Outcome boundary",
+            "Set when the figure was published for the place after its merger "
+            "(the former place no longer reports separately)",
+            nullable=True,
+        ),
         "cagr_projection_value": column(
             float,
             "Compound-growth projection",
@@ -147,7 +181,16 @@ ASSESSMENTS = pa.DataFrameSchema(
             nullable=True,
         ),
         "median_projection_value": column(
-            float, "Median forecast", "Median of the bounded model's paths in the target year", nullable=True
+            float,
+            "Median forecast",
+            "Median of the bounded model's paths in the target year (for a passed year without a figure: the nowcast)",
+            nullable=True,
+        ),
+        "projection_lo80": column(
+            float, "Forecast 80% low", "Lower end of the 80% forecast interval in the target year", nullable=True
+        ),
+        "projection_hi80": column(
+            float, "Forecast 80% high", "Upper end of the 80% forecast interval in the target year", nullable=True
         ),
     },
     strict=True,
@@ -158,4 +201,85 @@ ASSESSMENTS = pa.DataFrameSchema(
     "of meeting the target from the bounded forecast.",
 )
 
-SCHEMAS = {"forecasts": FORECASTS, "assessments": ASSESSMENTS}
+CHANGE_TYPES = ["first_edition", "new_figure", "revised_figure", "new_target", "outcome", "status", "probability"]
+
+CHANGES = pa.DataFrameSchema(
+    {
+        "change": column(
+            str,
+            "Change",
+            "first_edition, new_figure, revised_figure, new_target, outcome (a target year's figure "
+            "was published), status, probability",
+            pa.Check.isin(CHANGE_TYPES),
+        ),
+        "indicator": column(str, "Indicator", "Indicator id (empty for the first edition)", nullable=True),
+        "geography": column(str, "Place", "Place id (empty for the first edition)", nullable=True),
+        "boundary": column(str, "Boundary", "Boundary id (empty for the first edition)", nullable=True),
+        "estimator": column(str, "Estimator", "Estimator family of the figure or the assessment", nullable=True),
+        "target_year": column("Int64", "Target year", "Year of the target (assessment changes)", nullable=True),
+        "year": column("Int64", "Year", "Year of the figure (figure changes)", nullable=True),
+        "before": column(str, "Before", "Value in the previous edition (empty: there was none)", nullable=True),
+        "after": column(str, "After", "Value in this edition", nullable=True),
+        "reason": column(
+            str,
+            "Reason",
+            "What moved it: new data (with the figure and its source), a change of method "
+            "(package version), or the target year passing",
+        ),
+        "source_id": column(str, "Source", "Source id (sources.csv) of a new or revised figure", nullable=True),
+        "cause": column(
+            str,
+            "Cause",
+            "data (a new or revised figure), method (the package changed), time (a target year "
+            "passed), plan (a target newly assessed), first (the first edition)",
+            pa.Check.isin(["data", "method", "time", "plan", "first"]),
+        ),
+    },
+    strict=True,
+    coerce=True,
+    title="Changes since the previous edition",
+    description="One row per change between the previous edition and this one; "
+    "the first edition has one row saying so.",
+)
+TRACK_RECORD = pa.DataFrameSchema(
+    {
+        "indicator": INDICATOR,
+        "geography": GEOGRAPHY,
+        "boundary": BOUNDARY,
+        "estimator": column(str, "Estimator", "Estimator family of the series"),
+        "target_year": column(int, "Target year", "Year of the target"),
+        "target_value": column(float, "Target value", "The target in the indicator's unit"),
+        "as_of": column(int, "As of", "The statement as it stood at the end of this year"),
+        "n_obs": column(int, "Observations", "Figures of the series published by then"),
+        "latest_year": column("Int64", "Latest year", "Latest year with a figure then", nullable=True),
+        "latest_value": column(float, "Latest value", "Latest figure then", nullable=True),
+        "p_meet_in_year": column(
+            float,
+            "Probability then",
+            "Probability of meeting the target, as it stood then",
+            pa.Check.in_range(0, 1),
+            nullable=True,
+        ),
+        "median": column(float, "Median then", "Median forecast for the target year, as it stood then", nullable=True),
+        "lo80": column(float, "80% low then", "Lower end of the 80% interval for the target year", nullable=True),
+        "hi80": column(float, "80% high then", "Upper end of the 80% interval for the target year", nullable=True),
+        "lo95": column(float, "95% low then", "Lower end of the 95% interval for the target year", nullable=True),
+        "hi95": column(float, "95% high then", "Upper end of the 95% interval for the target year", nullable=True),
+        "outcome": column(
+            str, "Outcome", "met or not_met, from the figure published since (empty: not yet)", nullable=True
+        ),
+        "outcome_value": column(float, "Outcome value", "The figure published for the target year", nullable=True),
+        "brier": column(
+            float, "Brier score", "(probability then - outcome)^2, outcome 1 when met, 0 when not", nullable=True
+        ),
+        "inside80": column("boolean", "Inside 80%", "The published figure lay inside the 80% interval", nullable=True),
+        "inside95": column("boolean", "Inside 95%", "The published figure lay inside the 95% interval", nullable=True),
+    },
+    strict=True,
+    coerce=True,
+    title="Track record",
+    description="For each planned target and estimator, the probability and forecast interval "
+    "as they stood at the end of "
+    "each past year, scored against the figure published since where there is one.",
+)
+SCHEMAS = {"forecasts": FORECASTS, "assessments": ASSESSMENTS, "changes": CHANGES, "track_record": TRACK_RECORD}

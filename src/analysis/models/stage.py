@@ -7,13 +7,14 @@ tables and the assessment plan and publishes ``forecasts.csv`` and ``assessments
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 
 from analysis import config, tables
 from analysis.data.provenance import sha256_of
-from analysis.data.stage import load_table
+from analysis.data.stage import clean_in_memory, load_table
 from analysis.models.assessment import assess as run_assessment
 from analysis.models.plan import load_assessment_plan
 from analysis.models.schemas import SCHEMAS
@@ -22,6 +23,18 @@ from analysis.models.schemas import SCHEMAS
 def table_name(name: str, as_of: int | None = None) -> str:
     """``assessments`` or ``assessments-as-of-2024``."""
     return name if not as_of else f"{name}-as-of-{as_of}"
+
+
+def tables_as_of(as_of: int | None, folder: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``indicators`` and ``targets``: the published tables, or (``as_of``) the tables as the data stood then.
+
+    As of a year, conflicts are resolved among the figures published by then (vintage by vintage),
+    so a series whose later revision won today is still there as it was then.
+    """
+    if as_of:
+        result = clean_in_memory(as_of)
+        return result.indicators, result.targets
+    return load_table("indicators", folder), load_table("targets", folder)
 
 
 def assess(as_of: int | None = None, directory: Path | None = None, n_paths: int = 4000) -> dict[str, Path]:
@@ -34,9 +47,8 @@ def assess(as_of: int | None = None, directory: Path | None = None, n_paths: int
     """
     folder = directory or config.processed_dir()
     plan = load_assessment_plan()
-    forecasts, assessments = run_assessment(
-        load_table("indicators", folder), load_table("targets", folder), plan, as_of=as_of, n_paths=n_paths
-    )
+    indicators, targets = tables_as_of(as_of, folder)
+    forecasts, assessments = run_assessment(indicators, targets, plan, as_of=as_of, n_paths=n_paths)
     inputs = {
         path.name: sha256_of(path)
         for path in (folder / "indicators.csv", folder / "targets.csv", config.assessment_plan_file())
@@ -56,3 +68,50 @@ def assess(as_of: int | None = None, directory: Path | None = None, n_paths: int
 def load_result(name: str, as_of: int | None = None, directory: Path | None = None) -> pd.DataFrame:
     """Read ``forecasts`` or ``assessments`` (for ``as_of``, the as-of table)."""
     return tables.read(table_name(name, as_of), SCHEMAS[name], directory)
+
+
+def publish_track_record(directory: Path | None = None, n_paths: int = 2000, reference_year: int | None = None) -> Path:
+    """Restate every planned target at each past year and publish ``track_record.csv`` (see :mod:`track_record`).
+
+    Reads today's ``assessments.csv`` for the outcomes that score the earlier statements.
+    """
+    import datetime as dt
+
+    from analysis.models.track_record import track_record
+
+    folder = directory or config.processed_dir()
+    plan = load_assessment_plan()
+    outcomes = load_result("assessments", directory=folder)
+    reference = reference_year or dt.date.today().year
+    record = track_record(lambda year: tables_as_of(year, folder), plan, outcomes, reference, n_paths=n_paths)
+    inputs = {path.name: sha256_of(path) for path in (folder / "assessments.csv", config.assessment_plan_file())}
+    return tables.publish(
+        folder,
+        {"track_record": (record, SCHEMAS["track_record"])},
+        produced_by="python -m analysis track-record",
+        inputs=inputs,
+    )["track_record"]
+
+
+def publish_changes(editions: Path, directory: Path | None = None) -> tuple[Path, str | None]:
+    """Write ``changes.csv``: what the next edition says changed since the latest one in ``editions``.
+
+    Returns
+    -------
+    (Path, str or None)
+        The table, and the id of the edition it compares with (None before the first edition).
+    """
+    from analysis.models.changes import pending_changes
+
+    folder = directory or config.processed_dir()
+    changes, previous = pending_changes(editions, folder, load_assessment_plan())
+    inputs = {path.name: sha256_of(path) for path in (folder / "indicators.csv", folder / "assessments.csv")}
+    extra = {"changes.json": json.dumps({"previous_edition": previous}) + "\n"}
+    published = tables.publish(
+        folder,
+        {"changes": (changes, SCHEMAS["changes"])},
+        produced_by="python -m analysis run",
+        inputs=inputs,
+        extra_files=extra,
+    )
+    return published["changes"], previous

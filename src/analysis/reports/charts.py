@@ -144,3 +144,36 @@ def calibration_chart(bins: pd.DataFrame, lang: str) -> plt.Figure:
     ax.legend(loc="upper left")
     fig.tight_layout()
     return fig
+
+
+def track_record_chart(record: pd.DataFrame, lang: str) -> plt.Figure:
+    """Each target's probability as it stood at the end of each earlier year; filled marker: met, hollow: not met."""
+    from analysis.reports import labels
+
+    use_style()
+    fig, ax = plt.subplots(figsize=(7.2, 3.8))
+    markers = ["o", "s", "D", "^", "v", "P", "X"]
+    for index, ((_indicator, boundary, _year, estimator), group) in enumerate(
+        record.groupby(["indicator", "boundary", "target_year", "estimator"], sort=True)
+    ):
+        group = group.sort_values("as_of")
+        outcome = group["outcome"].dropna()
+        filled = not outcome.empty and outcome.iloc[0] == "met"
+        place, source = labels.place(boundary, lang), labels.estimator(estimator, lang)
+        label = f"{labels.target(group.iloc[0], lang)} — {place} ({source})"
+        ax.plot(
+            group["as_of"],
+            group["p_meet_in_year"],
+            marker=markers[index % len(markers)],
+            linestyle="-",
+            markerfacecolor=None if filled else "white",
+            label=label,
+        )
+    ax.set_ylim(0, 1)
+    ax.set_ylabel(t("chart.track_probability", lang))
+    ax.yaxis.set_major_formatter(lambda value, _: fmt_percent(100 * value, lang, 0))
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_xlabel(t("col.as_of", lang))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, fontsize=7.5)
+    fig.tight_layout()
+    return fig

@@ -7,7 +7,6 @@ report's language.  No number is typed by hand: every figure comes from ``assess
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 
 import pandas as pd
@@ -15,78 +14,135 @@ import pandas as pd
 from analysis.i18n import fmt_number, fmt_percent, fmt_probability, t
 from analysis.models.assessment import likelihood_label
 from analysis.models.progress import eurostat_assessment
+from analysis.reports import labels
+
+_missing = labels.missing
+target_label = labels.target
+OBSERVED_KINDS = ("actual", "estimate", "preliminary")
 
 
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
-
-
-def target_label(row: pd.Series, lang: str) -> str:
-    """'Digital economy / GRDP ≥ 25% in 2025', in the report's language."""
-    return t(
-        "target.share",
-        lang,
-        indicator=t(f"indicator.{row['indicator']}", lang),
-        value=fmt_percent(row["target_value"], lang, 0),
-        year=int(row["target_year"]),
-    )
-
-
-def sentence(row: pd.Series, lang: str, today: dt.date | None = None) -> str:
-    """One plain sentence for one assessment row, every number from the row."""
-    estimator = t(f"estimator.{row['estimator']}", lang)
-    if row["status"] == "no_observations":
-        return t("s.no_data", lang)
-    if row["status"] != "ok":
-        return t("s.too_few", lang, estimator=estimator, n=int(row["n_obs"]))
+def outcome_sentence(row: pd.Series, lang: str) -> str:
+    """What the figure published for a passed target year says: met, about met or not met."""
+    verdict = row["outcome"]
+    if verdict == "met" and row.get("outcome_qualifier") in ("approx", "nearly"):
+        verdict = "about_met"
     text = t(
+        "s.outcome",
+        lang,
+        estimator=labels.estimator(row["estimator"], lang),
+        year=int(row["target_year"]),
+        value=labels.value(row["outcome_value"], "percent", lang, row.get("outcome_qualifier"), digits=2),
+        kind=t(f"outcome.{row['outcome_kind']}", lang),
+        verdict=t(f"verdict.{verdict}", lang),
+        target=labels.target_value(row["target_value"], lang),
+    )
+    if isinstance(row.get("outcome_boundary"), str) and row["outcome_boundary"]:
+        text += " " + t("s.outcome_successor", lang)
+    return text
+
+
+def awaiting_sentence(row: pd.Series, lang: str) -> str:
+    """A passed target year without its figure: the latest figure, and the nowcast with its band."""
+    text = t(
+        "s.awaiting",
+        lang,
+        year=int(row["target_year"]),
+        estimator=labels.estimator(row["estimator"], lang),
+        latest=fmt_percent(row["latest_value"], lang, 2),
+        latest_year=int(row["latest_year"]),
+    )
+    if not _missing(row.get("median_projection_value")):
+        text += " " + t(
+            "s.nowcast",
+            lang,
+            year=int(row["target_year"]),
+            median=fmt_percent(row["median_projection_value"], lang, 1),
+            low=fmt_percent(row["projection_lo80"], lang, 1),
+            high=fmt_percent(row["projection_hi80"], lang, 1),
+        )
+    return text
+
+
+def sentence(row: pd.Series, lang: str) -> str:
+    """One plain sentence for one assessment row, every number from the row.
+
+    A passed target year is judged on its published figure, or is awaiting it (never a
+    probability); a future one gets the forecast's probability, or the pace when there are too
+    few figures to forecast.
+    """
+    estimator = labels.estimator(row["estimator"], lang)
+    status = row["status"]
+    if status in ("met", "not_met"):
+        return outcome_sentence(row, lang)
+    if row["data_status"] == "no_observations":
+        return t("s.no_data", lang)
+    if status == "awaiting_figure":
+        return awaiting_sentence(row, lang)
+    if row["data_status"] == "one_observation":
+        return t("s.too_few", lang, estimator=estimator, n=int(row["n_obs"]))
+    if row["data_status"] == "too_few_points_for_forecast":
+        return t(
+            "s.by_pace",
+            lang,
+            estimator=estimator,
+            n=int(row["n_obs"]),
+            latest=fmt_percent(row["latest_value"], lang, 2),
+            latest_year=int(row["latest_year"]),
+            observed=fmt_number(row["observed_pace_pp"], lang, 2),
+            required=fmt_number(row["required_pace_pp"], lang, 2),
+        )
+    return t(
         "s.ok",
         lang,
         estimator=estimator,
-        indicator=t(f"indicator.{row['indicator']}", lang),
+        indicator=labels.indicator(row["indicator"], lang),
         latest=fmt_percent(row["latest_value"], lang, 2),
         latest_year=int(row["latest_year"]),
         required=fmt_number(row["required_pace_pp"], lang, 2),
         observed=fmt_number(row["observed_pace_pp"], lang, 2),
-        target=fmt_percent(row["target_value"], lang, 0),
+        target=labels.target_value(row["target_value"], lang),
         year=int(row["target_year"]),
         probability=fmt_probability(row["p_meet_in_year"], lang),
         likelihood=t(f"likelihood.{likelihood_label(row['p_meet_in_year'])}", lang),
     )
-    if int(row["target_year"]) < (today or dt.date.today()).year:
-        text += " " + t("s.unmeasured", lang, year=int(row["target_year"]), latest_year=int(row["latest_year"]))
-    return text
+
+
+def _informative(group: pd.DataFrame) -> pd.DataFrame:
+    """Rows that say something: an outcome, a probability, or at least a pace (best first)."""
+    rank = group["status"].map({"met": 0, "not_met": 0, "on_track": 1, "off_track": 1, "awaiting_figure": 2}).fillna(3)
+    order = rank + group["data_status"].map({"ok": 0, "too_few_points_for_forecast": 0.5}).fillna(0.9)
+    return group.assign(_order=order).sort_values("_order", kind="stable").drop(columns="_order")
 
 
 def headline_rows(assessments: pd.DataFrame, primary: dict[str, str]) -> pd.DataFrame:
-    """One row per target: the primary estimator's assessment, plus the range across estimators.
+    """One row per target: the primary estimator's assessment, plus the range of probabilities across estimators.
 
     Parameters
     ----------
     primary : dict
-        Indicator -> estimator the target is tied to (e.g. the city's 25% target to MIC).
+        Indicator -> estimator the target is tied to (e.g. the city's 25% target to MIC); without
+        one, the most informative row (an outcome, then a forecast) heads the target.
     """
     rows = []
-    for (indicator, _boundary, _target_year), group in assessments.groupby(
-        ["indicator", "boundary", "target_year"], sort=False
-    ):
-        ok = group[group["status"] == "ok"]
-        wanted = primary.get(indicator)
-        chosen = ok[ok["estimator"] == wanted] if wanted else ok
-        base = chosen.iloc[0] if not chosen.empty else (ok.iloc[0] if not ok.empty else group.iloc[0])
+    for _key, group in assessments.groupby(["indicator", "boundary", "target_year"], sort=False):
+        ranked = _informative(group)
+        wanted = primary.get(group["indicator"].iloc[0])
+        chosen = ranked[ranked["estimator"] == wanted] if wanted else ranked
+        base = chosen.iloc[0] if not chosen.empty else ranked.iloc[0]
         row = base.to_dict()
-        row["p_low"] = ok["p_meet_in_year"].min() if not ok.empty else math.nan
-        row["p_high"] = ok["p_meet_in_year"].max() if not ok.empty else math.nan
-        row["n_estimators"] = len(ok)
+        forecast = group[group["p_meet_in_year"].notna()]
+        row["p_low"] = forecast["p_meet_in_year"].min() if not forecast.empty else math.nan
+        row["p_high"] = forecast["p_meet_in_year"].max() if not forecast.empty else math.nan
+        row["n_estimators"] = len(forecast)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def latest_value_label(row: pd.Series, lang: str) -> str:
-    """'21,50% (2023, Khung của Bộ TT&TT (MIC))': the latest figure, its year and estimator; '–' when none."""
+    """'21,50% (2023, Khung của ...)': the latest figure, its year and estimator; '–' when none."""
     if _missing(row.get("latest_value")):
         return "–"
-    estimator = t("estimator." + row["estimator"], lang)
+    estimator = labels.estimator(row["estimator"], lang)
     return f"{fmt_percent(row['latest_value'], lang, 2)} ({int(row['latest_year'])}, {estimator})"
 
 
@@ -104,7 +160,8 @@ def summary_table(headlines: pd.DataFrame, lang: str) -> pd.DataFrame:
         verdict = row.get("eurostat_category")
         records.append(
             {
-                t("col.target", lang): f"{target_label(row, lang)} — {t('boundary.' + row['boundary'], lang)}",
+                t("col.target", lang): f"{target_label(row, lang)} — {labels.place(row['boundary'], lang)}",
+                t("col.status", lang): labels.status(row["status"], lang),
                 t("col.latest", lang): latest_value_label(row, lang),
                 t("col.observed_pace", lang): fmt_number(row.get("observed_pace_pp"), lang, 2),
                 t("col.required_pace", lang): fmt_number(row.get("required_pace_pp"), lang, 2),
@@ -122,17 +179,18 @@ def summary_table(headlines: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def verdict_lines(headlines: pd.DataFrame, lang: str) -> list[str]:
-    """The first-page verdict: one line per target with the probability and its range."""
+    """The first-page verdict: per target its status, then what the figures say."""
     lines = []
     for _, row in headlines.iterrows():
-        if row["status"] != "ok":
-            place = t("boundary." + row["boundary"], lang)
-            lines.append(f"{target_label(row, lang)} — {place}: {sentence(pd.Series(row), lang)}")
+        place = labels.place(row["boundary"], lang)
+        head = f"{labels.status(row['status'], lang)} — {target_label(row, lang)} ({place})"
+        if row["status"] not in ("on_track", "off_track") or _missing(row.get("p_meet_in_year")):
+            lines.append(f"{head}: {sentence(pd.Series(row), lang)}")
             continue
         values = dict(
-            target=f"{target_label(row, lang)} ({t('boundary.' + row['boundary'], lang)})",
+            target=head,
             probability=fmt_probability(row["p_meet_in_year"], lang),
-            estimator=t(f"estimator.{row['estimator']}", lang),
+            estimator=labels.estimator(row["estimator"], lang),
             likelihood=t(f"likelihood.{likelihood_label(row['p_meet_in_year'])}", lang),
             low=fmt_probability(row["p_low"], lang),
             high=fmt_probability(row["p_high"], lang),
@@ -142,12 +200,78 @@ def verdict_lines(headlines: pd.DataFrame, lang: str) -> list[str]:
     return lines
 
 
+def change_lines(changes: pd.DataFrame, assessments: pd.DataFrame, lang: str, limit: int = 8) -> list[str]:
+    """What changed since the previous edition, most important first, in plain words.
+
+    Outcomes and status changes come first, then new targets, new and revised figures, then moved
+    probabilities; beyond ``limit`` the rest is counted.
+    """
+    if changes.empty:
+        return []
+    if (changes["change"] == "first_edition").any():
+        return [t("change.first_edition", lang)]
+    order = {"outcome": 0, "status": 1, "new_target": 2, "new_figure": 3, "revised_figure": 4, "probability": 5}
+    ranked = changes.assign(_order=changes["change"].map(order)).sort_values(
+        ["_order", "indicator", "boundary"], kind="stable"
+    )
+    targets = assessments.drop_duplicates(["indicator", "boundary", "target_year"]).set_index(
+        ["indicator", "boundary", "target_year"]
+    )
+    lines = []
+    for _, change in ranked.head(limit).iterrows():
+        values = {
+            "indicator": labels.indicator(change["indicator"], lang),
+            "place": labels.place(change["boundary"], lang),
+            "estimator": labels.estimator(change["estimator"], lang) if change["estimator"] in ESTIMATOR_NAMES else "",
+            "before": _change_value(change, "before", lang),
+            "after": _change_value(change, "after", lang),
+            "cause": t(f"cause.{change.get('cause') or 'data'}", lang),
+        }
+        if not _missing(change.get("year")):
+            values["year"] = int(change["year"])
+        if not _missing(change.get("target_year")):
+            values["year"] = int(change["target_year"])
+            key = (change["indicator"], change["boundary"], int(change["target_year"]))
+            values["target"] = (
+                target_label(
+                    targets.loc[key].to_dict() | dict(zip(("indicator", "boundary", "target_year"), key, strict=True)),
+                    lang,
+                )
+                if key in targets.index
+                else ""
+            )
+        lines.append(t(f"change.{change['change']}", lang, **values))
+    if len(ranked) > limit:
+        lines.append(t("change.more", lang, n=len(ranked) - limit))
+    return lines
+
+
+ESTIMATOR_NAMES = ("gso", "mic", "hids", "ptit", "city", "unknown", "reported", "none")
+
+
+def _change_value(change: pd.Series, column: str, lang: str) -> str:
+    text = change.get(column)
+    if _missing(text):
+        return "–"
+    text = str(text)
+    if change["change"] == "status":
+        return labels.status(text, lang, symbol=False)
+    if change["change"] == "probability":
+        return fmt_probability(float(text), lang)
+    if change["change"] == "outcome":
+        return labels.status(text.split(" ")[0], lang, symbol=False)
+    try:
+        return fmt_number(float(text), lang, 2)
+    except ValueError:
+        return text
+
+
 def estimator_gap(indicators: pd.DataFrame, indicator: str, boundary: str) -> float:
     """Largest difference between estimators for the same year (indicator units)."""
     frame = indicators[
         (indicators["indicator"] == indicator)
         & (indicators["boundary"] == boundary)
-        & indicators["kind"].isin(["actual", "estimate"])
+        & indicators["kind"].isin(OBSERVED_KINDS)
         & (indicators["period"] == "Y")
     ]
     spread = frame.groupby("year")["value"].agg(lambda v: v.max() - v.min())
@@ -159,7 +283,7 @@ def observations_table(indicators: pd.DataFrame, indicator: str, boundary: str, 
     frame = indicators[
         (indicators["indicator"] == indicator)
         & (indicators["boundary"] == boundary)
-        & indicators["kind"].isin(["actual", "estimate"])
+        & indicators["kind"].isin(OBSERVED_KINDS)
         & (indicators["period"] == "Y")
     ]
     if frame.empty:
@@ -171,7 +295,7 @@ def observations_table(indicators: pd.DataFrame, indicator: str, boundary: str, 
             for v, lo, hi in zip(frame["value"], frame["value_low"], frame["value_high"], strict=True)
         ]
     )
-    frame = frame.assign(est=[t(f"estimator.{e}", lang) for e in frame["estimator"]])
+    frame = frame.assign(est=[labels.estimator(e, lang) for e in frame["estimator"]])
     table = frame.pivot_table(index="year", columns="est", values="label", aggfunc=lambda v: " / ".join(v))
     table.index = [str(int(y)) for y in table.index]
     table.index.name = t("col.year", lang)
@@ -182,12 +306,16 @@ def observations_table(indicators: pd.DataFrame, indicator: str, boundary: str, 
 def rules_table(assessments: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Deterministic rules per estimator and target, beside the bounded model's median."""
     rows = []
-    for _, row in assessments[assessments["status"].isin(["ok", "too_few_points_for_forecast"])].iterrows():
+    shown = (
+        assessments["data_status"].isin(["ok", "too_few_points_for_forecast"])
+        & assessments["eurostat_category"].notna()
+    )
+    for _, row in assessments[shown].iterrows():
         verdict = row["eurostat_category"]
         rows.append(
             {
                 t("col.target", lang): target_label(row, lang),
-                t("col.estimator", lang): t(f"estimator.{row['estimator']}", lang),
+                t("col.estimator", lang): labels.estimator(row["estimator"], lang),
                 t("col.verdict", lang): t(f"eurostat.{verdict}", lang) if isinstance(verdict, str) else "–",
                 t("col.unsd_r", lang): fmt_number(row["unsd_r"], lang, 2),
                 t("col.cagr_value", lang): fmt_percent(row["cagr_projection_value"], lang, 1),
@@ -207,19 +335,20 @@ def base_value_sensitivity(
     of a published range) can change the verdict; this table shows by how much.  It mixes
     estimators on purpose, to show the pitfall; no forecast is ever fitted this way.
     """
+    latest_year = int(primary.index[-1]) if len(primary) else 0
+    goals = [goal for goal in goals if goal["year"] > latest_year]  # a target year already observed has its outcome
     if len(primary) < 2 or len(goals) == 0:
         return pd.DataFrame()
-    latest_year = int(primary.index[-1])
     rows = indicators[
         (indicators["indicator"] == indicator)
         & (indicators["boundary"] == boundary)
         & indicators["year"].isin([int(y) for y in primary.index[:-1]])
-        & indicators["kind"].isin(["actual", "estimate"])
+        & indicators["kind"].isin(OBSERVED_KINDS)
         & (indicators["period"] == "Y")
     ]
     candidates = []
     for _, row in rows.iterrows():
-        label = t(f"estimator.{row['estimator']}", lang)
+        label = labels.estimator(row["estimator"], lang)
         year = int(row["year"])
         candidates.append((year, label, float(row["value"])))
         if not _missing(row["value_low"]):
@@ -233,7 +362,7 @@ def base_value_sensitivity(
         record = {t("col.base_year", lang): f"{base_year}: {label}", t("col.value", lang): fmt_percent(value, lang, 2)}
         for goal in goals:
             result = eurostat_assessment(series, goal["value"], goal["year"])
-            record[f"{fmt_percent(goal['value'], lang, 0)} ({goal['year']})"] = (
+            record[f"{labels.target_value(goal['value'], lang)} ({goal['year']})"] = (
                 f"{t('eurostat.' + result['category'], lang)} ({fmt_number(result['ratio'], lang, 2)})"
             )
         records.append(record)
@@ -290,3 +419,37 @@ def benchmark_table(results: dict[str, dict], lang: str) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows).fillna("")
+
+
+def interval_text(low: float, high: float, lang: str, digits: int = 1) -> str:
+    """'20,4–29,8': an interval in the unit's numbers."""
+    return f"{fmt_number(low, lang, digits)}–{fmt_number(high, lang, digits)}"
+
+
+def track_record_table(record: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Earlier statements: target, estimator, year, probability and interval then, outcome, Brier score."""
+    rows = []
+    for _, row in record.sort_values(["indicator", "boundary", "target_year", "estimator", "as_of"]).iterrows():
+        interval = (
+            "–"
+            if _missing(row["lo80"])
+            else f"{fmt_percent(row['median'], lang, 1)} ({interval_text(row['lo80'], row['hi80'], lang)})"
+        )
+        rows.append(
+            {
+                t("col.target", lang): f"{target_label(row, lang)} — {labels.place(row['boundary'], lang)}",
+                t("col.estimator", lang): labels.estimator(row["estimator"], lang),
+                t("col.as_of", lang): str(int(row["as_of"])),
+                t("col.probability", lang): fmt_probability(row["p_meet_in_year"], lang),
+                t("col.forecast_then", lang): interval,
+                t("col.outcome", lang): "–"
+                if _missing(row.get("outcome"))
+                else labels.status(row["outcome"], lang, symbol=False)
+                + f" ({fmt_percent(row['outcome_value'], lang, 2)})",
+                t("col.brier", lang): fmt_number(row["brier"], lang, 3),
+                t("col.inside80", lang): "–"
+                if _missing(row.get("inside80"))
+                else t("yes" if row["inside80"] else "no", lang),
+            }
+        )
+    return pd.DataFrame(rows)

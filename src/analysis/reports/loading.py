@@ -22,6 +22,7 @@ from analysis.data.provenance import sha256_of
 from analysis.models import stage as model_stage
 from analysis.models.assessment import observed_series
 from analysis.models.plan import PlanEntry, load_assessment_plan
+from analysis.models.schemas import SCHEMAS
 
 BENCHMARK_FILES = {"full": "benchmark-full.json", "window6": "benchmark-window6.json"}
 
@@ -74,17 +75,23 @@ class ReportData:
         ensure_cleaned()
         return data_stage.load_table(name)
 
+    @functools.cached_property
+    def _as_of_tables(self):
+        """The data as it stood at the end of ``as_of`` (vintage by vintage), cleaned in memory."""
+        return data_stage.clean_in_memory(self.as_of)
+
     def _model_table(self, name: str) -> pd.DataFrame:
         ensure_assessed(self.as_of or None)
         return model_stage.load_result(name, self.as_of or None)
 
     @functools.cached_property
     def indicators(self) -> pd.DataFrame:
-        return self._data_table("indicators")
+        """Figures kept after conflicts are resolved (as they stood at ``as_of``, when given)."""
+        return self._as_of_tables.indicators if self.as_of else self._data_table("indicators")
 
     @functools.cached_property
     def targets(self) -> pd.DataFrame:
-        return self._data_table("targets")
+        return self._as_of_tables.targets if self.as_of else self._data_table("targets")
 
     @functools.cached_property
     def conflicts(self) -> pd.DataFrame:
@@ -105,6 +112,31 @@ class ReportData:
     @functools.cached_property
     def forecasts(self) -> pd.DataFrame:
         return self._model_table("forecasts")
+
+    @functools.cached_property
+    def changes(self) -> pd.DataFrame:
+        """What changed since the previous edition (``changes.csv``, made on demand from ``reports/editions``)."""
+        if self.as_of:
+            return pd.DataFrame()  # editions compare what was published; an as-of report restates the past
+        folder = config.processed_dir()
+        ensure_assessed(None)
+        if _stale(folder, "changes", [folder / "indicators.csv", folder / "assessments.csv"]):
+            model_stage.publish_changes(config.reports_dir() / "editions")
+        return tables.read("changes", SCHEMAS["changes"])
+
+    @functools.cached_property
+    def previous_edition(self) -> str | None:
+        """Id of the edition the changes compare with (None before the first edition)."""
+        return tables.read_json("changes.json").get("previous_edition")
+
+    @functools.cached_property
+    def track_record(self) -> pd.DataFrame:
+        """Earlier statements and how they scored (``track_record.csv``, made on demand)."""
+        folder = config.processed_dir()
+        ensure_assessed(None)
+        if _stale(folder, "track_record", [folder / "assessments.csv", config.assessment_plan_file()]):
+            model_stage.publish_track_record()
+        return tables.read("track_record", SCHEMAS["track_record"])
 
     @functools.cached_property
     def benchmarks(self) -> dict[str, dict]:

@@ -9,9 +9,10 @@ the assessment plan and the tables, never from numbers typed in a notebook.
 from __future__ import annotations
 
 import pandas as pd
+from babel.lists import format_list
 
-from analysis.i18n import fmt_number, fmt_percent, fmt_probability, t
-from analysis.reports import charts, content
+from analysis.i18n import LOCALES, fmt_number, fmt_percent, fmt_probability, t
+from analysis.reports import charts, content, labels
 from analysis.reports.html import figure_html, heading, join, paragraph, table_html, verdict_box
 from analysis.reports.loading import ReportData
 
@@ -50,13 +51,15 @@ def summary_headlines(report: ReportData) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def _first_tied_target(report: ReportData) -> pd.Series | None:
-    """The first headline target tied to a primary estimator (the city's digital-economy target)."""
+def _tied_targets(report: ReportData) -> str | None:
+    """'22%, 25% và 40%': the targets of the first plan entry tied to an estimator (the city's targets)."""
     for entry in report.plan:
-        if entry.primary_estimator:
-            rows = report.assessed(entry.indicator, entry.boundary)
-            if not rows.empty:
-                return rows.sort_values("target_year").iloc[0]
+        rows = report.assessed(entry.indicator, entry.boundary)
+        if entry.primary_estimator and not rows.empty:
+            values = [
+                labels.target_value(v, report.lang) for v in rows.sort_values("target_year").target_value.unique()
+            ]
+            return format_list(values, locale=LOCALES[report.lang])
     return None
 
 
@@ -64,14 +67,12 @@ def summary_verdict(report: ReportData, headlines: pd.DataFrame) -> str:
     """The first page: one verdict line per target, which estimator the target is tied to, how far estimators differ."""
     lang = report.lang
     first = report.plan[0]
-    tied = _first_tied_target(report)
+    tied = _tied_targets(report)
     gap = content.estimator_gap(report.indicators, first.indicator, first.boundary)
     return join(
         heading("h.verdict", lang),
         verdict_box(content.verdict_lines(headlines, lang)),
-        paragraph(t("s.official_tied", lang, target=fmt_percent(tied["target_value"], lang, 0)))
-        if tied is not None
-        else "",
+        paragraph(t("s.official_tied", lang, targets=tied)) if tied is not None else "",
         paragraph(t("s.spread", lang, gap=fmt_number(gap, lang, 1))),
         paragraph(t("s.merged_note", lang), "note"),
     )
@@ -88,11 +89,11 @@ def summary_charts(report: ReportData, headlines: pd.DataFrame) -> str:
     parts = [heading("h.charts", lang)]
     for (indicator, boundary), group in headlines.groupby(["indicator", "boundary"], sort=False):
         row = group.iloc[0]
-        if row["status"] != "ok":
+        if row["data_status"] != "ok":
             continue
         estimator = row["estimator"]
-        place, source = t("boundary." + boundary, lang), t("estimator." + estimator, lang)
-        title = f"{t('indicator.' + indicator, lang)} — {place} ({source})"
+        place, source = labels.place(boundary, lang), labels.estimator(estimator, lang)
+        title = f"{labels.indicator(indicator, lang)} — {place} ({source})"
         parts.append(fan_chart_html(report, indicator, boundary, estimator, _goals(group), title))
     return join(*parts)
 
@@ -138,8 +139,8 @@ def series_charts(report: ReportData, indicator: str, boundary: str, primary_est
     rows = report.assessed(indicator, boundary)
     headlines = content.headline_rows(rows, {indicator: _primary(report, indicator, boundary, primary_estimator)})
     parts = [heading("h.charts", lang)]
-    for estimator in rows[rows.status == "ok"].estimator.unique():
-        title = f"{t('indicator.' + indicator, lang)} — {t('estimator.' + estimator, lang)}"
+    for estimator in rows[rows.p_meet_in_year.notna() | rows.median_projection_value.notna()].estimator.unique():
+        title = f"{labels.indicator(indicator, lang)} — {labels.estimator(estimator, lang)}"
         parts.append(fan_chart_html(report, indicator, boundary, estimator, _goals(headlines), title))
     return join(*parts)
 
@@ -156,7 +157,7 @@ def rules_section(report: ReportData, indicator: str, boundary: str) -> str:
     """Official-style rules per estimator and target, their base-year sensitivity and the compound-growth pitfall."""
     lang = report.lang
     rows = report.assessed(indicator, boundary)
-    ok = rows[rows.status == "ok"]
+    ok = rows[rows.p_meet_in_year.notna() | rows.median_projection_value.notna()]
     parts = [heading("h.rules", lang), paragraph(t("txt.rules", lang)), table_html(content.rules_table(rows, lang))]
     for _, row in ok.iterrows():
         parts.append(
@@ -187,12 +188,12 @@ def base_value_section(report: ReportData, indicator: str, boundary: str, primar
     headlines = content.headline_rows(rows, {indicator: _primary(report, indicator, boundary, primary_estimator)})
     observed = report.observed(indicator, boundary)
     tables = []
-    for estimator in rows[rows.status == "ok"].estimator.unique():
+    for estimator in rows[rows.p_meet_in_year.notna() | rows.median_projection_value.notna()].estimator.unique():
         table = content.base_value_sensitivity(
             report.indicators, indicator, boundary, observed[estimator], _goals(headlines), lang
         )
         if not table.empty:
-            tables.append(table_html(table, caption=t("estimator." + estimator, lang)))
+            tables.append(table_html(table, caption=labels.estimator(estimator, lang)))
     if not tables:
         return ""
     return join(heading("h.base_value", lang), paragraph(t("txt.base_value", lang)), *tables)
@@ -244,7 +245,7 @@ def budget_verdict(report: ReportData, indicator: str, boundary: str) -> str:
             t(
                 "s.budget_cross",
                 lang,
-                target=fmt_percent(first.target_value, lang, 0),
+                target=labels.target_value(first.target_value, lang),
                 year=crossing,
                 first_year=int(first.target_year),
                 probability=fmt_probability(first.p_meet_in_year, lang),
@@ -279,7 +280,7 @@ def budget_chart(report: ReportData, indicator: str, boundary: str) -> str:
     goals = (
         [{"year": int(rows.iloc[0].target_year), "value": float(rows.iloc[0].target_value)}] if not rows.empty else []
     )
-    title = t("indicator." + indicator, lang)
+    title = labels.indicator(indicator, lang)
     estimator = rows.iloc[0].estimator if not rows.empty else "reported"
     return join(heading("h.charts", lang), fan_chart_html(report, indicator, boundary, estimator, goals, title))
 
@@ -313,7 +314,7 @@ def conflicts_section(report: ReportData) -> str:
         {
             t("col.indicator", lang): view.indicator,
             t("col.year", lang): view.year.astype("Int64").astype(str),
-            t("col.estimator", lang): [t("estimator." + e, lang) for e in view.estimator],
+            t("col.estimator", lang): [labels.estimator(e, lang) for e in view.estimator],
             t("col.value", lang): [fmt_number(v, lang, 2) for v in view.value],
             t("col.publisher", lang): view.publisher.fillna("–"),
             t("col.chosen", lang): [t("yes" if c else "no", lang) for c in view.chosen],
@@ -397,4 +398,59 @@ def calibration_section(report: ReportData) -> str:
         heading("h.calibration", lang),
         paragraph(t("txt.calibration", lang)),
         figure_html(charts.calibration_chart(pd.DataFrame(first["calibration"]), lang)),
+    )
+
+
+# --- editions and track record ------------------------------------------------------------------
+
+
+def changes_section(report: ReportData) -> str:
+    """What changed since the previous edition, in plain words (most important first)."""
+    lang = report.lang
+    lines = content.change_lines(report.changes, report.assessments, lang)
+    if not lines:
+        return ""
+    previous = (
+        paragraph(t("change.previous", lang, edition=report.previous_edition), "note")
+        if report.previous_edition
+        else ""
+    )
+    return join(heading("h.changes", lang), verdict_box(lines), previous)
+
+
+def track_record_section(report: ReportData) -> str:
+    """Earlier statements for the planned targets (primary estimators), scored where the outcome is out."""
+    from analysis.models.track_record import scores
+
+    lang = report.lang
+    record = report.track_record
+    primary = {(e.indicator, e.boundary): e.primary_estimator for e in report.plan}
+    shown = record[
+        [
+            primary.get((i, b)) in ("", None, e)
+            for i, b, e in zip(record.indicator, record.boundary, record.estimator, strict=True)
+        ]
+    ]
+    summary = scores(record)
+    sentence = (
+        t(
+            "s.track_record",
+            lang,
+            scored=summary["scored"],
+            statements=summary["statements"],
+            brier=fmt_number(summary["mean_brier"], lang, 3),
+            inside80=fmt_percent(100 * summary["inside80"], lang, 0),
+            inside95=fmt_percent(100 * summary["inside95"], lang, 0),
+        )
+        if summary["scored"]
+        else t("s.track_record_none", lang)
+    )
+    table = content.track_record_table(shown, lang)
+    chart = figure_html(charts.track_record_chart(shown, lang), t("h.track_record", lang)) if not shown.empty else ""
+    return join(
+        heading("h.track_record", lang),
+        paragraph(t("txt.track_record", lang)),
+        paragraph(sentence),
+        chart,
+        table_html(table),
     )

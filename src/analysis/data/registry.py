@@ -1,0 +1,244 @@
+"""The registry: the controlled vocabulary of indicators, places and estimator families.
+
+Three data files in ``data/registry/`` (``indicators.yml``, ``places.yml``, ``estimators.yml``)
+say which indicators exist (unit, bounds, names in both languages), which places exist and how
+their borders changed, and how a methodology text names its estimator family.  Cleaning, intake
+and the reports share them, so that a misspelt indicator id is an error, not a vanished figure.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from analysis import config
+from analysis.errors import PlanError
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator: canonical units (first = usual), bounds of any value, names and description per language."""
+
+    id: str
+    units: tuple[str, ...]
+    lower: float | None
+    upper: float | None
+    estimator_families: bool
+    name: dict[str, str]
+    description: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Place:
+    """One place: the names raw files use for it, its level, and the merger that split its series (if any)."""
+
+    id: str
+    aliases: tuple[str, ...]
+    level: str
+    name: dict[str, str]
+    merger_date: str | None = None
+    merged_with: tuple[str, ...] = ()
+    merged_into: str | None = None
+
+    @property
+    def pre_boundary(self) -> str:
+        """Boundary id of the place before its merger (the place id when it never merged)."""
+        return f"{self.id}-pre-{self.merger_date[:7]}" if self.merger_date else self.id
+
+    @property
+    def merged_boundary(self) -> str:
+        """Boundary id of the place after its merger (the place id when it never merged)."""
+        return f"{self.id}-merged-{self.merger_date[:7]}" if self.merger_date else self.id
+
+
+@dataclass(frozen=True)
+class EstimatorFamily:
+    """An estimator family: whole-word patterns that name it, and phrases that name its series explicitly."""
+
+    id: str
+    patterns: tuple[str, ...]
+    series: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Indicators, places and estimator families, by id."""
+
+    indicators: dict[str, Indicator]
+    places: dict[str, Place]
+    estimators: dict[str, EstimatorFamily]
+    negations: tuple[str, ...] = ()
+    _aliases: dict[str, str] = field(default_factory=dict)
+
+    def indicator(self, indicator_id: str) -> Indicator | None:
+        """The indicator, or None when the id is unknown."""
+        return self.indicators.get(indicator_id)
+
+    def nearest_indicators(self, indicator_id: str, count: int = 3) -> list[str]:
+        """Known ids closest to a misspelt one (case-insensitive), best first."""
+        lowered = {key.lower(): key for key in self.indicators}
+        close = difflib.get_close_matches(indicator_id.lower(), list(lowered), n=count, cutoff=0.6)
+        return [lowered[key] for key in close]
+
+    def place_for(self, alias: str) -> Place | None:
+        """The place a raw geography names ("HCMC", "Da Nang"), or None."""
+        return self.places.get(self._aliases.get(alias.strip().lower(), ""))
+
+    def boundary_ids(self) -> set[str]:
+        """Every boundary id a processed row can carry."""
+        return {b for place in self.places.values() for b in (place.pre_boundary, place.merged_boundary)}
+
+    def place_of_boundary(self, boundary: str) -> Place | None:
+        """The place whose pre- or post-merger boundary this is."""
+        return next((p for p in self.places.values() if boundary in (p.pre_boundary, p.merged_boundary)), None)
+
+
+def _pair(value, where: str, key: str) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(value.get(lang), str) and value.get(lang) for lang in ("vi", "en")
+    ):
+        raise PlanError(f"{where}: '{key}' needs a text in vi and en, got {value!r}")
+    return {"vi": value["vi"], "en": value["en"]}
+
+
+def _read(path: Path) -> dict:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PlanError(f"{path}: the registry file is missing") from None
+    except yaml.YAMLError as exc:
+        raise PlanError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(document, dict):
+        raise PlanError(f"{path}: expected a mapping")
+    return document
+
+
+def parse_indicators(document: dict, source: str = "indicators.yml") -> dict[str, Indicator]:
+    """Check and build the indicators of a parsed ``indicators.yml``.
+
+    Raises
+    ------
+    PlanError
+        Naming the file and the indicator of the first mistake.
+    """
+    from analysis.data.parsing import CANONICAL_UNITS
+
+    entries = document.get("indicators")
+    if not isinstance(entries, dict) or not entries:
+        raise PlanError(f"{source}: expected a mapping under 'indicators'")
+    out = {}
+    for key, entry in entries.items():
+        where = f"{source}: {key}"
+        if not re.fullmatch(r"[A-Za-z0-9_]+", str(key)) or not isinstance(entry, dict):
+            raise PlanError(
+                f"{where}: an indicator is a snake_case id with a mapping of units, bounds, name, description"
+            )
+        units = entry.get("units")
+        if not isinstance(units, list) or not units or any(unit not in CANONICAL_UNITS for unit in units):
+            raise PlanError(
+                f"{where}: 'units' should list canonical units ({', '.join(CANONICAL_UNITS)}), got {units!r}"
+            )
+        bounds = entry.get("bounds")
+        if not (
+            isinstance(bounds, list)
+            and len(bounds) == 2
+            and all(b is None or isinstance(b, int | float) for b in bounds)
+        ):
+            raise PlanError(f"{where}: 'bounds' should be [low, high] (null for open), got {bounds!r}")
+        out[str(key)] = Indicator(
+            str(key),
+            tuple(units),
+            bounds[0],
+            bounds[1],
+            bool(entry.get("estimator_families", False)),
+            _pair(entry.get("name"), where, "name"),
+            _pair(entry.get("description"), where, "description"),
+        )
+    return out
+
+
+def parse_places(document: dict, source: str = "places.yml") -> dict[str, Place]:
+    """Check and build the places of a parsed ``places.yml``."""
+    entries = document.get("places")
+    if not isinstance(entries, dict) or not entries:
+        raise PlanError(f"{source}: expected a mapping under 'places'")
+    out = {}
+    for key, entry in entries.items():
+        where = f"{source}: {key}"
+        aliases = entry.get("aliases") if isinstance(entry, dict) else None
+        if not isinstance(aliases, list) or not aliases:
+            raise PlanError(f"{where}: 'aliases' should list the names raw files use")
+        if entry.get("level") not in ("national", "city", "province"):
+            raise PlanError(f"{where}: 'level' should be national, city or province")
+        merger = entry.get("merger") or {}
+        date = str(merger["date"]) if merger.get("date") else None
+        if date and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+            raise PlanError(f"{where}: merger date should be YYYY-MM-DD, got {date!r}")
+        out[str(key)] = Place(
+            str(key),
+            tuple(str(a).lower() for a in aliases),
+            entry["level"],
+            _pair(entry.get("name"), where, "name"),
+            date,
+            tuple(merger.get("with") or ()),
+            entry.get("merged_into"),
+        )
+    return out
+
+
+def parse_estimators(
+    document: dict, source: str = "estimators.yml"
+) -> tuple[dict[str, EstimatorFamily], tuple[str, ...]]:
+    """Check and build the estimator families (and negation words) of a parsed ``estimators.yml``."""
+    entries = document.get("estimators")
+    if not isinstance(entries, dict) or not entries:
+        raise PlanError(f"{source}: expected a mapping under 'estimators'")
+    out = {}
+    for key, entry in entries.items():
+        where = f"{source}: {key}"
+        patterns = entry.get("patterns") if isinstance(entry, dict) else None
+        if not isinstance(patterns, list) or not patterns:
+            raise PlanError(f"{where}: 'patterns' should list the words that name the family")
+        series = tuple(str(p).lower() for p in entry.get("series") or ())
+        out[str(key)] = EstimatorFamily(str(key), tuple(str(p).lower() for p in patterns), series)
+    return out, tuple(str(w).lower() for w in document.get("negations") or ())
+
+
+@functools.cache
+def _load(directory: str, stamp: tuple) -> Registry:
+    folder = Path(directory)
+    indicators = parse_indicators(_read(folder / "indicators.yml"))
+    places = parse_places(_read(folder / "places.yml"))
+    estimators, negations = parse_estimators(_read(folder / "estimators.yml"))
+    aliases = {alias: place.id for place in places.values() for alias in place.aliases}
+    return Registry(indicators, places, estimators, negations, aliases)
+
+
+def registry_files(directory: Path | None = None) -> list[Path]:
+    """The registry's data files."""
+    folder = directory or config.registry_dir()
+    return [folder / name for name in ("indicators.yml", "places.yml", "estimators.yml")]
+
+
+def load_registry(directory: Path | None = None) -> Registry:
+    """The registry in ``data/registry/`` (re-read when a file changes).
+
+    Raises
+    ------
+    PlanError
+        When a registry file is missing, not YAML, or has an invalid entry.
+    """
+    folder = directory or config.registry_dir()
+    stamp = tuple(path.stat().st_mtime_ns if path.exists() else 0 for path in registry_files(folder))
+    return _load(str(folder.resolve()), stamp)
+
+
+def indicator_name(indicator_id: str, lang: str) -> str:
+    """The indicator's short name in ``lang`` (the id itself only for an indicator the registry lacks)."""
+    entry = load_registry().indicator(indicator_id)
+    return entry.name[lang] if entry else indicator_id

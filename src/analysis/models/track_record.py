@@ -1,0 +1,116 @@
+"""Track record: what the package would have said at each past ``as_of`` year, scored where the outcome is known.
+
+For every planned target and estimator, the assessment is rerun as the data stood at the end of
+each past year (figures published by then, conflicts resolved among them, vintage by vintage).
+Where the target year's figure is now published, each earlier statement is scored: the Brier
+score of its probability, and whether the published figure fell inside its 80% and 95% forecast
+intervals.  It is the honest test of the method on the city's own data.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from analysis.models.assessment import assess, meets
+from analysis.models.plan import PlanEntry
+from analysis.models.schemas import TRACK_RECORD
+
+#: The first year the package restates: the city's digital-economy figures start to be published in 2021.
+FIRST_AS_OF = 2021
+
+COLUMNS = list(TRACK_RECORD.columns)
+
+
+def track_record(
+    tables_as_of,
+    plan: tuple[PlanEntry, ...],
+    outcomes: pd.DataFrame,
+    reference_year: int,
+    n_paths: int = 2000,
+    registry=None,
+) -> pd.DataFrame:
+    """Restate every planned target at each past year and score the statements whose outcome is known.
+
+    Parameters
+    ----------
+    tables_as_of : callable
+        ``as_of -> (indicators, targets)`` as the data stood at the end of that year.
+    outcomes : DataFrame
+        Today's assessments (their ``outcome`` and ``outcome_value`` score the earlier statements).
+    reference_year : int
+        Statements are restated for the years ``FIRST_AS_OF`` .. ``reference_year - 1``.
+
+    Returns
+    -------
+    DataFrame
+        See :data:`TRACK_RECORD`; only statements made before the target year that carried a probability.
+    """
+    key = ["indicator", "boundary", "estimator", "target_year"]
+    known = outcomes.dropna(subset=["outcome"]).set_index(key)
+    rows = []
+    for as_of in range(FIRST_AS_OF, reference_year):
+        indicators, targets = tables_as_of(as_of)
+        forecasts, assessments = assess(indicators, targets, plan, as_of=as_of, n_paths=n_paths, registry=registry)
+        said = assessments[(assessments["target_year"] > as_of) & assessments["p_meet_in_year"].notna()]
+        for _, row in said.iterrows():
+            band = forecasts[
+                (forecasts["indicator"] == row["indicator"])
+                & (forecasts["boundary"] == row["boundary"])
+                & (forecasts["estimator"] == row["estimator"])
+                & (forecasts["year"] == row["target_year"])
+            ]
+            interval = band.iloc[0] if not band.empty else pd.Series(dtype=float)
+            record = {
+                c: row[c]
+                for c in (
+                    "indicator",
+                    "geography",
+                    "boundary",
+                    "estimator",
+                    "target_year",
+                    "target_value",
+                    "n_obs",
+                    "latest_year",
+                    "latest_value",
+                    "p_meet_in_year",
+                )
+            }
+            record.update(
+                as_of=as_of,
+                **{name: interval.get(name, math.nan) for name in ("median", "lo80", "hi80", "lo95", "hi95")},
+            )
+            index = tuple(row[c] for c in key)
+            if index in known.index:
+                outcome = known.loc[index]
+                value = float(outcome["outcome_value"])
+                met = meets(value, float(row["target_value"]), row["comparator"])
+                record.update(
+                    outcome=outcome["outcome"],
+                    outcome_value=value,
+                    brier=(float(row["p_meet_in_year"]) - float(met)) ** 2,
+                )
+                if not band.empty:
+                    record.update(
+                        inside80=bool(interval["lo80"] <= value <= interval["hi80"]),
+                        inside95=bool(interval["lo95"] <= value <= interval["hi95"]),
+                    )
+            rows.append(record)
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def scores(record: pd.DataFrame) -> dict:
+    """Summary of the scored statements: how many, mean Brier score, and the share inside the intervals."""
+    scored = record.dropna(subset=["brier"])
+    inside80 = scored["inside80"].dropna().astype(bool)
+    inside95 = scored["inside95"].dropna().astype(bool)
+    return {
+        "statements": len(record),
+        "scored": len(scored),
+        "mean_brier": float(scored["brier"].mean()) if len(scored) else math.nan,
+        "inside80": float(inside80.mean()) if len(inside80) else math.nan,
+        "inside95": float(inside95.mean()) if len(inside95) else math.nan,
+        "as_of_years": sorted(int(y) for y in np.unique(record["as_of"])) if len(record) else [],
+    }
