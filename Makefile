@@ -59,8 +59,7 @@ test: $(STAMP)
 
 ## bench: forecast accuracy on M3 yearly series and batch timings (figures in the README)
 bench: $(STAMP)
-	$(PY) -m analysis benchmark --out reports/benchmark-full.json
-	$(PY) -m analysis benchmark --window 6 --out reports/benchmark-window6.json
+	$(PY) -m analysis benchmark --window full 6 5 4 3 --out data/processed/benchmark.json
 	$(PY) -m analysis bench-batch --out reports/bench-batch.json
 
 ## lab: open JupyterLab with the package's kernel

@@ -102,7 +102,7 @@ def test_failure_after_success_keeps_yesterdays_version(project):
         assert run(RunOptions(plan=project / "plan.yml"), log=lambda *_: None) == 1
         assert _published(project) == before
         index = (project / "reports" / "index.html").read_text(encoding="utf-8")
-        assert "previous version kept" in index
+        assert "lần lập gần nhất bị lỗi; đang giữ bản trước" in index
     finally:
         budget.write_bytes(original)
 

@@ -1,45 +1,83 @@
-"""Forecast paths respect bounds, widen with short series, and give sensible probabilities."""
+"""The forecaster: bounded, honest intervals, exact probabilities that agree with its own paths, fitting
+that recovers what it should, and a benchmark that scores out of sample on any file in the M3 format."""
+
+import subprocess
+import sys
 
 import numpy as np
+import pandas as pd
 import pytest
+import yaml
+from scipy import stats
 
 from analysis.models import forecasting
 from analysis.models.assessment import likelihood_label
-from analysis.models.benchmark import evaluate, mase, smape
+from analysis.models.benchmark import FittedDefault, evaluate, load_series, mase, smape
+from analysis.models.forecast_fit import fit_empirical_bayes
+
+CITY = ([2021, 2022, 2023, 2024], [15.38, 18.66, 21.5, 22.0])
 
 
-def test_share_paths_stay_inside_0_100():
-    paths = forecasting.simulate_paths(
-        [2021, 2022, 2023], [15.38, 18.66, 21.5], 7, unit="percent_of_GRDP", n_paths=2000
-    )
-    assert paths.min() > 0.5 and paths.max() < 99.5
+def test_share_forecasts_and_paths_stay_inside_0_100():
+    result = forecasting.forecast(*CITY, 7, unit="percent_of_GRDP")
+    bands = result.quantiles()
+    assert bands["lo95"].min() > 0 and bands["hi95"].max() < 100
+    paths = result.paths(2000)
+    assert paths.min() > 0 and paths.max() < 100
 
 
-def test_intervals_widen_with_horizon_and_with_fewer_points():
-    long_years = np.arange(2010, 2024)
-    long_values = 10 + 0.8 * (long_years - 2010) + np.random.default_rng(1).normal(0, 0.3, len(long_years))
-    long_paths = forecasting.simulate_paths(long_years, long_values, 5, unit="percent", n_paths=4000)
-    short_paths = forecasting.simulate_paths(long_years[-3:], long_values[-3:], 5, unit="percent", n_paths=4000)
-    q_long, q_short = forecasting.path_quantiles(long_paths), forecasting.path_quantiles(short_paths)
-    width_long = q_long["hi80"] - q_long["lo80"]
-    assert np.all(np.diff(width_long) > 0)
-    assert (q_short["hi80"] - q_short["lo80"])[-1] > width_long[-1]
+def test_intervals_widen_with_horizon_and_nest():
+    # (Fewer points need not mean wider intervals: the pool of "no change" and "drift" spreads a
+    # long steady rise too; the benchmark checks coverage at every window instead.)
+    years = np.arange(2010, 2024)
+    values = 10 + 0.8 * (years - 2010) + np.random.default_rng(1).normal(0, 0.3, len(years))
+    for window in (None, 3):
+        kept = slice(-window, None) if window else slice(None)
+        bands = forecasting.forecast(years[kept], values[kept], 5, unit="percent").quantiles()
+        assert np.all(np.diff(bands["hi80"] - bands["lo80"]) > 0)
+        assert np.all(bands["lo95"] < bands["lo80"]) and np.all(bands["lo80"] < bands["lo50"])
+        assert np.all(bands["lo50"] < bands["median"]) and np.all(bands["median"] < bands["hi50"])
+        assert np.all(bands["hi50"] < bands["hi80"]) and np.all(bands["hi80"] < bands["hi95"])
 
 
-def test_parameter_uncertainty_widens_intervals_beyond_residual_noise():
-    # A perfectly straight series has no residual noise; parameter (sigma) uncertainty and its floor still give width.
-    paths = forecasting.simulate_paths([2020, 2021, 2022, 2023], [10, 11, 12, 13], 3, unit="percent", n_paths=2000)
-    q = forecasting.path_quantiles(paths)
-    assert (q["hi95"] - q["lo95"])[-1] > 0.1
+def test_a_straight_series_still_has_uncertainty():
+    bands = forecasting.forecast([2020, 2021, 2022, 2023], [10, 11, 12, 13], 3, unit="percent").quantiles()
+    assert (bands["hi95"] - bands["lo95"])[-1] > 0.1
 
 
-def test_probabilities_are_monotone_in_target_and_by_year_dominates_in_year():
-    paths = forecasting.simulate_paths(
-        [2020, 2021, 2022, 2023], [12.6, 13.8, 13.5, 14.65], 7, unit="percent_of_GRDP", n_paths=3000
-    )
-    low, high = forecasting.probability_meets(paths, 15)[-1], forecasting.probability_meets(paths, 25)[-1]
-    assert low > high
-    assert np.all(forecasting.probability_met_by(paths, 20) >= forecasting.probability_meets(paths, 20) - 1e-12)
+def test_exact_probabilities_agree_with_the_paths_drawn_from_the_same_posterior():
+    result = forecasting.forecast(*CITY, 6, unit="percent_of_GRDP")
+    paths = result.paths(40_000, seed=3)
+    for target in (20.0, 25.0, 40.0):
+        exact = result.probability_in_year(target)
+        simulated = (paths >= target).mean(axis=0)
+        assert np.abs(exact - simulated).max() < 0.015, target
+    # the quantiles invert the distribution function
+    bands = result.quantiles()
+    assert np.allclose(1 - result.probability_in_year(float(bands["hi80"][-1]))[-1], 0.90, atol=1e-4)
+
+
+def test_probabilities_fall_with_the_target_and_met_by_dominates_in_year():
+    result = forecasting.forecast([2020, 2021, 2022, 2023], [12.6, 13.8, 13.5, 14.65], 7, unit="percent_of_GRDP")
+    assert result.probability_in_year(15)[-1] > result.probability_in_year(25)[-1]
+    paths = result.paths(3000)
+    in_year = (paths >= 20).mean(axis=0)
+    assert np.all(forecasting.probability_met_by(paths, 20) >= in_year - 1e-12)
+
+
+def test_baseline_single_models_are_the_textbook_student_t():
+    # The previous default's naive model: t with m - 1 + 2 degrees of freedom and the weak prior in the scale.
+    values = np.array([10.0, 11.0, 11.5, 13.0])
+    z = np.log(values / (100 - values))
+    d = np.diff(z)
+    dof = len(d) - 1 + forecasting.BASELINE_PRIOR_DOF
+    variance = (
+        np.sum((d - d.mean()) ** 2) + forecasting.BASELINE_PRIOR_DOF * forecasting.BASELINE_PRIOR_SIGMA**2
+    ) / dof
+    target = 12.0
+    expected = 1 - stats.t.cdf(np.log(target / (100 - target)), dof, loc=z[-1], scale=np.sqrt(2 * variance))
+    result = forecasting.forecast([1, 2, 3, 4], values, 2, unit="percent", method="naive")
+    assert result.probability_in_year(target)[1] == pytest.approx(expected, abs=1e-9)
 
 
 def test_median_first_year_is_inf_when_target_out_of_reach():
@@ -48,19 +86,83 @@ def test_median_first_year_is_inf_when_target_out_of_reach():
     assert forecasting.median_first_year(paths, 2024, 5) == 2024
 
 
+def test_empirical_bayes_recovers_the_drift_and_noise_it_was_given():
+    rng = np.random.default_rng(7)
+    series = []
+    for _ in range(400):
+        drift = rng.normal(0.05, 0.02)
+        series.append(np.cumsum(np.r_[0.0, drift + 0.03 * rng.standard_normal(12)]))
+    fitted = fit_empirical_bayes(series)
+    assert fitted.drift_mean == pytest.approx(0.05, abs=0.005)
+    assert fitted.drift_sd == pytest.approx(0.02, abs=0.007)
+    assert fitted.noise_scale == pytest.approx(0.03, rel=0.25)
+
+
+def test_the_shipped_defaults_carry_their_provenance():
+    document = forecasting.defaults_document()
+    assert set(document["hyperparameters"]) == set(forecasting.Hyperparameters.__dataclass_fields__)
+    assert len(document["provenance"]["data_sha256"]) == 64 and document["provenance"]["series"] > 100
+    assert document["figures"]["constraint_met"] is True
+
+
+def _synthetic_series(count: int = 40, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(count):
+        values = 100 * np.exp(np.cumsum(rng.normal(0.04, 0.05, 16)))
+        out.append((f"S{i}", values[:-6], values[-6:]))
+    return out
+
+
 def test_metrics():
     assert smape([100], [100]) == 0
     assert smape([100], [50]) == pytest.approx(200 * 50 / 150)
     assert mase([1, 2, 3], [4], [4]) == 0
 
 
-def test_benchmark_runs_on_any_file_in_the_format():
-    rng = np.random.default_rng(0)
-    series = [(str(i), 100 + np.cumsum(rng.normal(2, 1, 10)), None) for i in range(20)]
-    series = [(sid, values[:-3], values[-3:]) for sid, values, _ in series]
-    result = evaluate(series, n_paths=200)
-    assert set(result["methods"]) >= {"default", "naive", "drift"}
-    assert 0 <= result["methods"]["default"]["coverage80"] <= 1
+def test_benchmark_is_cross_fitted_and_reports_every_figure():
+    series = _synthetic_series()
+    seen = []
+
+    class Recording(FittedDefault):
+        def fit(self, trains):
+            seen.append({t.tobytes() for t in trains})
+            return super().fit(trains)
+
+    result = evaluate(series, window=3, methods=[Recording()])
+    figures = result["methods"]["default"]
+    assert set(figures) >= {"smape", "mase", "coverage80", "coverage95", "brier", "stability", "calibration"}
+    assert 0 <= figures["stability"] <= 1 and 0 <= figures["coverage80"] <= 1
+    # two fits, on complementary halves: no series is scored by a fit that saw it
+    assert len(seen) == 2 and not (seen[0] & seen[1])
+    assert len(seen[0] | seen[1]) == len(series)
+
+
+def test_benchmark_file_errors_name_the_row_and_column(tmp_path):
+    path = tmp_path / "bench.csv"
+    path.write_text("series_id,t,value,split\nA,1,10,train\nA,2,-3,train\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"row 3, column value"):
+        load_series(path)
+
+
+def test_fit_defaults_runs_on_any_file_in_the_format(tmp_path):
+    rows = [
+        {"series_id": sid, "t": t, "value": v, "split": "train" if t < len(train) else "test"}
+        for sid, train, test in _synthetic_series(30, seed=2)
+        for t, v in enumerate(np.r_[train, test])
+    ]
+    data, out = tmp_path / "other.csv", tmp_path / "defaults.yml"
+    pd.DataFrame(rows).to_csv(data, index=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "analysis", "fit-defaults", "--data", str(data), "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    document = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert document["provenance"]["data"] == "other.csv" and document["provenance"]["series"] == 30
+    hyper = forecasting.load_defaults(out)
+    assert 0.7 <= hyper.damping <= 1 and 0 <= hyper.naive_weight <= 0.9
 
 
 @pytest.mark.parametrize(

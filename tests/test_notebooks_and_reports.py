@@ -12,7 +12,7 @@ import pytest
 
 from analysis import i18n
 from analysis.batch.plan import notebook_parameters
-from analysis.i18n import catalogue, fmt_percent, fmt_probability
+from analysis.i18n import catalogue, fmt_percent, fmt_probability, fmt_share
 from conftest import copy_project, project_root
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,7 +108,11 @@ def test_every_report_has_html_and_pdf_in_both_languages(built):
             assert (built / "reports" / lang / f"{name}.html").stat().st_size > 3_000
             assert (built / "reports" / lang / f"{name}.pdf").read_bytes()[:5] == b"%PDF-"
     index = (built / "reports" / "index.html").read_text(encoding="utf-8")
-    assert "vi/summary.pdf" in index and "ok" in index
+    assert '<html lang="vi">' in index and "vi/summary.pdf" in index and "cập nhật" in index
+    # each assessing report carries its targets' status line: the 40% target of 2030 with its word
+    assert re.search(r"(Đúng lộ trình|Chậm so với lộ trình|Chưa đủ số liệu[^<]*) 40% \(2030\)", index)
+    english = (built / "reports" / "index.en.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in english and "en/summary.pdf" in english and 'href="index.html"' in english
 
 
 def test_assessment_numbers_appear_in_html_and_pdf(built):
@@ -120,7 +124,7 @@ def test_assessment_numbers_appear_in_html_and_pdf(built):
         for _, row in mic.iterrows():
             probability = fmt_probability(row.p_meet_in_year, lang)
             assert probability in page and probability in text
-            assert fmt_percent(row.latest_value, lang, 2) in page
+            assert fmt_share(row.latest_value, lang) in page
         assert "<pre" not in page and "In [" not in page  # no code cells
 
 
@@ -148,3 +152,60 @@ def test_vietnamese_report_has_no_english_catalogue_text_or_rule_ids(built, name
     leaked = [text for text in english_only if text in page]
     rule_ids = [key.split(".", 1)[1] for key in en if key.startswith("rule.")]
     assert leaked == [] and [rule for rule in rule_ids if f">{rule}<" in page] == []
+
+
+CODE_WORDS = re.compile(
+    r"\b[a-z]+(?:_[a-z0-9]+)+\b(?!\.csv)|\b[a-z_]+-(?:pre|merged)-\d{4}-\d{2}\b|\b(?:None|NaN|nan|at_least|comparator)\b"
+)
+ENGLISH = re.compile(
+    r"\b(?:the|and|with|from|target|estimate|Ministry|Department|Committee|framework|growth|billion|which|"
+    r"percent|default|naive|drift|base rate)\b"
+)
+
+
+@pytest.mark.parametrize(
+    "name", ["summary", "hcmc-digital-economy", "hcmc-dx-budget", "data-appendix", "method-appendix"]
+)
+def test_vietnamese_pdfs_show_no_code_words(built, name):
+    text = _pdf_text(built / "reports" / "vi" / f"{name}.pdf")
+    found = {match for match in CODE_WORDS.findall(text) if not match.startswith("press_indicators")}
+    assert found == set(), found
+
+
+@pytest.mark.parametrize("name", ["summary", "hcmc-digital-economy", "hcmc-dx-budget"])
+def test_vietnamese_pdfs_read_in_vietnamese(built, name):
+    text = _pdf_text(built / "reports" / "vi" / f"{name}.pdf")
+    assert ENGLISH.findall(text) == []
+    first_page = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", str(built / "reports" / "vi" / f"{name}.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert any(
+        word in first_page for word in ("Đã đạt", "Không đạt", "Đúng lộ trình", "Chậm so với lộ trình", "Chờ số liệu")
+    )
+
+
+def test_the_english_summary_gives_a_status_word_on_page_one(built):
+    pdf = built / "reports" / "en" / "summary.pdf"
+    first_page = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Met" in first_page and ("Off track" in first_page or "On track" in first_page)
+
+
+def test_html_pages_work_on_a_phone_and_hand_over_the_numbers(built):
+    page = (built / "reports" / "vi" / "summary.html").read_text(encoding="utf-8")
+    assert '<meta name="viewport"' in page
+    assert page.count('download="') >= 5 and "data:text/csv;charset=utf-8;base64," in page
+    alts = re.findall(r'<img alt="([^"]*)"', page)
+    assert alts and all(re.search(r"\d", alt) for alt in alts)  # the alt text carries the figures, not only a title
+
+
+def test_pdfs_are_tagged_for_screen_readers(built):
+    info = subprocess.run(
+        ["pdfinfo", str(built / "reports" / "vi" / "summary.pdf")], capture_output=True, text=True, check=True
+    ).stdout
+    assert re.search(r"^Tagged:\s+yes", info, re.MULTILINE)
+    assert re.search(r"^Title:\s+Chuyển đổi số", info, re.MULTILINE)

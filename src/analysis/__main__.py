@@ -1,7 +1,8 @@
-"""Command line: ``python -m analysis {clean,validate,assess,benchmark,run,bench-batch}``.
+"""Command line: ``python -m analysis <command>`` (``--help`` lists them).
 
-``clean`` and ``validate`` are the data stage, ``assess`` and ``benchmark`` the models stage,
-``run`` the whole batch (what ``make report`` calls), ``bench-batch`` its timings.
+``add``, ``import``, ``template``, ``clean`` and ``validate`` are the data stage; ``assess``,
+``track-record``, ``benchmark`` and ``fit-defaults`` the models stage; ``run`` the whole batch
+(what ``make report`` calls), ``bench-batch`` its timings.
 """
 
 from __future__ import annotations
@@ -100,10 +101,51 @@ def _cmd_track_record(args: argparse.Namespace) -> int:
     return 0
 
 
+def _benchmark_windows(values: list[str] | None) -> list[int | None]:
+    """``--window 3 4 full`` -> [3, 4, None]; default: every window of the README table."""
+    from analysis.models.benchmark import WINDOWS
+
+    if not values:
+        return list(WINDOWS)
+    out = []
+    for value in values:
+        if value == "full":
+            out.append(None)
+        elif value.isdigit() and int(value) >= 2:
+            out.append(int(value))
+        else:
+            raise SystemExit(f"error: --window takes 'full' or a whole number of points >= 2, got {value!r}")
+    return out
+
+
 def _cmd_benchmark(args: argparse.Namespace) -> int:
     from analysis import config
-    from analysis.models.benchmark import evaluate, format_table, load_series
+    from analysis.models.benchmark import evaluate_windows, fingerprint, format_table, load_series
     from analysis.storage import atomic_write_json
+
+    data = Path(args.data) if args.data else config.benchmark_file()
+    windows = _benchmark_windows(args.window)
+    try:
+        series = load_series(data)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    results = evaluate_windows(series, windows, log=lambda line: print(line, file=sys.stderr))
+    print(format_table(results))
+    if args.out:
+        atomic_write_json(Path(args.out), {"data": data.name, "fingerprint": fingerprint(data), "windows": results})
+        print(f"wrote {args.out}")
+    return 0
+
+
+def _cmd_fit_defaults(args: argparse.Namespace) -> int:
+    import time
+
+    from analysis import config
+    from analysis.models.benchmark import load_series
+    from analysis.models.forecast_fit import defaults_document, fit_hyperparameters
+    from analysis.models.forecasting import DEFAULTS_FILE
+    from analysis.storage import atomic_write_text
 
     data = Path(args.data) if args.data else config.benchmark_file()
     try:
@@ -111,12 +153,12 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    result = evaluate(series, window=args.window, n_paths=args.paths, seed=args.seed)
-    result["data"] = str(data)
-    print(format_table(result))
-    if args.out:
-        atomic_write_json(Path(args.out), result)
-        print(f"wrote {args.out}")
+    started = time.perf_counter()
+    hyper, figures = fit_hyperparameters([train for _, train, _ in series])
+    target = Path(args.out) if args.out else DEFAULTS_FILE
+    atomic_write_text(target, defaults_document(hyper, figures, data, time.perf_counter() - started))
+    print(f"fitted on {figures['series']} series in {time.perf_counter() - started:.1f} s: {hyper}")
+    print(f"wrote {target}")
     return 0
 
 
@@ -208,11 +250,23 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--data", help="CSV with series_id, t, value, split (default ../shared/benchmarks/m3_yearly.csv)"
     )
-    bench.add_argument("--window", type=int, default=None, help="train on the last K points only")
-    bench.add_argument("--paths", type=int, default=500, help="simulated paths per model (default 500)")
-    bench.add_argument("--seed", type=int, default=0)
-    bench.add_argument("--out", help="write the result as JSON")
+    bench.add_argument(
+        "--window",
+        nargs="+",
+        metavar="K",
+        help="forecast from the last K training points (several allowed; 'full' for the whole history; "
+        "default: full 6 5 4 3)",
+    )
+    bench.add_argument("--out", help="write the results as JSON")
     bench.set_defaults(func=_cmd_benchmark)
+    fit = commands.add_parser(
+        "fit-defaults",
+        help="fit the forecaster's hyperparameters on the benchmark's training parts -> "
+        "src/analysis/models/forecast_defaults.yml",
+    )
+    fit.add_argument("--data", help="CSV in the M3 format (default ../shared/benchmarks/m3_yearly.csv)")
+    fit.add_argument("--out", help="write here instead of the file the package reads")
+    fit.set_defaults(func=_cmd_fit_defaults)
     run_parser = commands.add_parser(
         "run", help="regenerate every report in notebooks/plan.yml (HTML + PDF, each language)"
     )

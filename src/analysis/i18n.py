@@ -69,6 +69,19 @@ def fmt_percent(value: float, lang: str, digits: int = 1) -> str:
     return text if text in ("–", "∞") else f"{text}%"
 
 
+def fmt_share(value: float, lang: str, max_digits: int = 2) -> str:
+    """A published share in percent with no more decimals than it has, up to ``max_digits``.
+
+    25 -> '25%', 18.3 -> '18,3%', 14.65 -> '14,65%' (vi): a figure published as "about 25%" is not
+    printed as '25,00%', which would claim a precision the source never gave.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    number = float(value)
+    digits = next((d for d in range(max_digits + 1) if round(number, d) == round(number, 6)), max_digits)
+    return fmt_percent(number, lang, digits)
+
+
 def fmt_probability(probability: float, lang: str) -> str:
     """A probability (0-1) as a whole percent; below 1% and above 99% are shown as '<1%' / '>99%'."""
     if probability is None or (isinstance(probability, float) and math.isnan(probability)):
@@ -81,10 +94,20 @@ def fmt_probability(probability: float, lang: str) -> str:
 
 
 def fmt_date(date: dt.date | str, lang: str) -> str:
-    """A date in the locale's long form (25 tháng 11, 2026 / 25 November 2026)."""
+    """A date in the locale's long form (25 tháng 11 năm 2026 / 25 November 2026)."""
     if isinstance(date, str):
         parts = [int(p) for p in date.split("-")]
         if len(parts) < 3:
             return date
         date = dt.date(*parts)
-    return format_date(date, format="long", locale=LOCALES[lang])
+    # the pattern is in the catalogue: Babel's long Vietnamese form puts an English-style comma
+    return format_date(date, format=t("date.pattern", lang), locale=LOCALES[lang])
+
+
+def fmt_edition(edition_id: str, lang: str) -> str:
+    """An edition id ('20261126T154420Z') as its date and UTC time ('26 tháng 11 năm 2026, 15:44 UTC')."""
+    try:
+        stamp = dt.datetime.strptime(edition_id, "%Y%m%dT%H%M%SZ")
+    except (TypeError, ValueError):
+        return str(edition_id)
+    return f"{fmt_date(stamp.date(), lang)}, {stamp:%H:%M} UTC"

@@ -29,6 +29,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from analysis import __version__, config
 from analysis.batch.editions import editions_dir, record_edition
 from analysis.batch.plan import Task, load_plan, plan_tasks
@@ -102,30 +104,30 @@ def run_data_stage(state: dict, as_of: int, force: bool, log) -> bool:
         ran = True
     else:
         log("data: inputs unchanged, skipping clean/assess")
-    run_benchmark(state, code, force, log)
+    run_benchmark(force, log)
     return ran
 
 
-def run_benchmark(state: dict, code: str, force: bool, log) -> None:
-    """The M3 back-test (full histories and 6-point windows), rerun only when the code or the M3 file changed."""
+def run_benchmark(force: bool, log) -> None:
+    """The M3 back-test (every window of the README table), rerun only when the methods' code or the M3 file changed.
+
+    ``data/processed/benchmark.json`` records the fingerprint of its inputs; ``make bench`` writes the same file.
+    """
+    from analysis.models.benchmark import WINDOWS, evaluate_windows, fingerprint, load_series, window_key
+
     benchmark = config.benchmark_file()
-    processed = config.processed_dir()
     if not benchmark.exists():
         return
-    key = code + _hash_files([benchmark])
-    files = [processed / f"benchmark-{name}.json" for name in ("full", "window6")]
-    if not force and state.get("benchmark_inputs") == key and all(f.exists() for f in files):
-        return
-    from analysis.models.benchmark import evaluate, load_series
-
+    target = config.processed_dir() / "benchmark.json"
+    key = fingerprint(benchmark)
+    if not force and target.exists():
+        recorded = json.loads(target.read_text(encoding="utf-8"))
+        if recorded.get("fingerprint") == key and all(window_key(w) in recorded.get("windows", {}) for w in WINDOWS):
+            return
     started = time.perf_counter()
-    series = load_series(benchmark)
-    for path, window in zip(files, (None, 6), strict=True):
-        result = evaluate(series, window=window)
-        result.pop("seconds")  # timings would make unchanged results look changed to the cache
-        atomic_write_json(path, {**result, "data": benchmark.name})
-    state["benchmark_inputs"] = key
-    log(f"data: M3 benchmark in {time.perf_counter() - started:.1f} s")
+    results = evaluate_windows(load_series(benchmark))
+    atomic_write_json(target, {"data": benchmark.name, "fingerprint": key, "windows": results})
+    log(f"data: M3 benchmark ({', '.join(results)}) in {time.perf_counter() - started:.1f} s")
 
 
 def processed_fingerprint() -> str:
@@ -209,33 +211,23 @@ def keep_failure(result: dict, output: Path) -> str | None:
 
 
 def write_index(output: Path, plan: dict, state: dict, vintage: str | None) -> None:
-    """``reports/index.html``: every report, its language, data vintage and status (template ``index.html.j2``)."""
-    from analysis.i18n import t
-    from analysis.reports.render import environment
+    """``reports/index.html`` (Vietnamese) and ``index.en.html``: every report with its status line."""
+    from analysis.i18n import LANGUAGES
+    from analysis.models.plan import load_assessment_plan
+    from analysis.reports.index_page import INDEX_FILES, render_index
     from analysis.storage import atomic_write_text
 
-    rows = []
-    for entry in plan["reports"]:
-        for lang in plan.get("languages", ["vi", "en"]):
-            info = state.get("reports", {}).get(f"{lang}/{entry['name']}", {})
-            links = [
-                (f"{lang}/{entry['name']}{suffix}", suffix[1:].upper())
-                for suffix in (".pdf", ".html")
-                if (output / lang / f"{entry['name']}{suffix}").exists()
-            ]
-            rows.append(
-                {
-                    "title": t(entry.get("title_key", entry["name"]), lang),
-                    "lang": lang,
-                    "vintage": str(info.get("vintage", "–")),
-                    "status": info.get("status", "not built"),
-                    "published_at": info.get("published_at", "–"),
-                    "links": links,
-                }
-            )
-    atomic_write_text(
-        output / "index.html", environment().get_template("index.html.j2").render(vintage=str(vintage), rows=rows)
-    )
+    try:
+        assessments = model_stage.load_result("assessments")
+    except FileNotFoundError:
+        assessments = pd.DataFrame(columns=["indicator", "boundary"])
+    entries = load_assessment_plan()
+    languages = [lang for lang in LANGUAGES if lang in plan.get("languages", LANGUAGES)]
+    for lang in languages:
+        page = render_index(output, plan, state, vintage, assessments, entries, lang, languages)
+        # index.html is the page of the first language (Vietnamese), whatever the plan builds
+        name = "index.html" if lang == languages[0] else INDEX_FILES[lang]
+        atomic_write_text(output / name, page)
 
 
 # --- the run ---------------------------------------------------------------------------

@@ -31,6 +31,7 @@ class Indicator:
     estimator_families: bool
     name: dict[str, str]
     description: dict[str, str]
+    denominator: str | None = None
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,11 @@ def parse_indicators(document: dict, source: str = "indicators.yml") -> dict[str
             bool(entry.get("estimator_families", False)),
             _pair(entry.get("name"), where, "name"),
             _pair(entry.get("description"), where, "description"),
+            entry.get("denominator"),
         )
+    unknown = {i.denominator for i in out.values() if i.denominator and i.denominator not in out}
+    if unknown:
+        raise PlanError(f"{source}: denominator(s) {', '.join(sorted(unknown))} are not indicators of the registry")
     return out
 
 

@@ -187,7 +187,7 @@ def assess_series(
     seed: int = 0,
     horizon_end: int | None = None,
     reference_year: int | None = None,
-) -> tuple[dict, np.ndarray | None]:
+) -> tuple[dict, forecasting.Forecast | None]:
     """Deterministic rules and probabilities for one series against one target.
 
     Parameters
@@ -202,9 +202,10 @@ def assess_series(
 
     Returns
     -------
-    (dict, paths or None)
-        Assessment fields (see :data:`ASSESSMENT_COLUMNS`, without the outcome) and the pooled paths
-        for years latest + 1 ... ``horizon_end`` (None when the series is too short to forecast).
+    (dict, Forecast or None)
+        Assessment fields (see :data:`ASSESSMENT_COLUMNS`, without the outcome) and the default
+        method's forecast for years latest + 1 ... ``horizon_end`` (None when the series is too
+        short to forecast).
     """
     target_year, target_value, comparator = target["target_year"], target["value"], target["comparator"]
     reference_year = reference_year or dt.date.today().year
@@ -271,23 +272,23 @@ def assess_series(
     result["data_status"] = "ok"
     end = max(horizon_end or target_year, target_year)
     horizon = end - latest_year
-    per_model = _paths_by_model(
-        tuple(int(y) for y in series.index), tuple(float(v) for v in series), horizon, unit, n_paths, seed
-    )
-    paths = np.vstack([per_model[m] for m in forecasting.DEFAULT_MODELS])
+    key = (tuple(int(y) for y in series.index), tuple(float(v) for v in series), horizon, unit)
+    forecasts = _forecasts(*key)
+    default = forecasts["default"]
     step = target_year - latest_year - 1
-    in_year = paths[:, step]
+    bands = _quantiles(*key)
     result.update(
-        median_projection_value=float(np.median(in_year)),
-        projection_lo80=float(np.quantile(in_year, 0.10)),
-        projection_hi80=float(np.quantile(in_year, 0.90)),
+        median_projection_value=float(bands["median"][step]),
+        projection_lo80=float(bands["lo80"][step]),
+        projection_hi80=float(bands["hi80"][step]),
     )
     if passed:
-        return result, paths  # a nowcast of a passed year, never a probability of meeting it
+        return result, default  # a nowcast of a passed year, never a probability of meeting it
     observed_met = bool(any(meets(v, target_value, comparator) for v in series))
-    p_by_model = [float(forecasting.probability_meets(p, target_value, comparator)[step]) for p in per_model.values()]
+    p_by_model = [float(forecasts[m].probability_in_year(target_value, comparator)[step]) for m in forecasting.MODELS]
+    paths = _paths(*key, n_paths, seed)
     result.update(
-        p_meet_in_year=float(forecasting.probability_meets(paths, target_value, comparator)[step]),
+        p_meet_in_year=float(default.probability_in_year(target_value, comparator)[step]),
         p_met_by_year=1.0
         if observed_met
         else float(forecasting.probability_met_by(paths, target_value, comparator)[step]),
@@ -299,7 +300,7 @@ def assess_series(
             else forecasting.median_first_year(paths, latest_year + 1, target_value, comparator)
         ),
     )
-    return result, paths
+    return result, default
 
 
 def with_outcome(result: dict, figure: tuple[pd.Series, str] | None, boundary: str) -> dict:
@@ -326,15 +327,31 @@ def with_outcome(result: dict, figure: tuple[pd.Series, str] | None, boundary: s
     return result
 
 
+# Every target of one series uses the same forecasts, quantiles and paths: computed once per series.
+
+
 @functools.lru_cache(maxsize=64)
-def _paths_by_model(
-    years: tuple[int, ...], values: tuple[float, ...], horizon: int, unit: str | None, n_paths: int, seed: int
-) -> dict[str, np.ndarray]:
-    """Simulated paths per model; cached because every target of one series uses the same paths."""
+def _forecasts(
+    years: tuple[int, ...], values: tuple[float, ...], horizon: int, unit: str | None
+) -> dict[str, forecasting.Forecast]:
+    """The default method's forecast and each single model's (for the sensitivity range)."""
     return {
-        m: forecasting.simulate_paths(np.array(years), np.array(values), horizon, unit, n_paths, models=(m,), seed=seed)
-        for m in forecasting.MODELS
+        method: forecasting.forecast(np.array(years), np.array(values), horizon, unit, method=method)
+        for method in ("default", *forecasting.MODELS)
     }
+
+
+@functools.lru_cache(maxsize=64)
+def _quantiles(years: tuple[int, ...], values: tuple[float, ...], horizon: int, unit: str | None) -> dict:
+    return _forecasts(years, values, horizon, unit)["default"].quantiles()
+
+
+@functools.lru_cache(maxsize=64)
+def _paths(
+    years: tuple[int, ...], values: tuple[float, ...], horizon: int, unit: str | None, n_paths: int, seed: int
+) -> np.ndarray:
+    """Paths of the default method, for "met by year" and the first year a target is met."""
+    return _forecasts(years, values, horizon, unit)["default"].paths(n_paths, seed)
 
 
 def assess(
@@ -396,9 +413,9 @@ def assess(
             "as_of": as_of_value,
         }
         for estimator, series in series_by_estimator.items():
-            kept_paths = None
+            kept = None
             for target in entry_targets:
-                row, paths = assess_series(series, target, unit, n_paths, seed, horizon_end, reference)
+                row, found = assess_series(series, target, unit, n_paths, seed, horizon_end, reference)
                 year = target["target_year"]
                 boundaries = successor_boundaries(entry.boundary, year, registry)
                 # Only a year that is over has an outcome (a figure "for" a year not yet over is a forecast).
@@ -410,17 +427,15 @@ def assess(
                 row = with_outcome(row, figure, entry.boundary)
                 row["status"] = status_for(row)
                 assessment_rows.append({**row, **base, "estimator": estimator})
-                if paths is not None:
-                    kept_paths = paths
+                if found is not None:
+                    kept = found
             for year, value in series.items():
                 forecast_rows.append({**base, "estimator": estimator, "year": int(year), "median": float(value)})
-            if kept_paths is not None:
-                bands = forecasting.path_quantiles(kept_paths)
-                for step in range(kept_paths.shape[1]):
+            if kept is not None:
+                bands = kept.quantiles()
+                for step, year in enumerate(kept.years):
                     values = {name: float(band[step]) for name, band in bands.items()}
-                    forecast_rows.append(
-                        {**base, "estimator": estimator, "year": int(series.index[-1]) + step + 1, **values}
-                    )
+                    forecast_rows.append({**base, "estimator": estimator, "year": int(year), **values})
     forecasts = pd.DataFrame(forecast_rows, columns=FORECAST_COLUMNS)
     assessments = pd.DataFrame(assessment_rows, columns=ASSESSMENT_COLUMNS)
     return forecasts, assessments

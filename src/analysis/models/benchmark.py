@@ -1,40 +1,52 @@
-"""Does the method earn trust?  Back-test on yearly series in the M3 long format.
+"""Does the method earn trust?  Back-test on yearly series in the M3 long format, out of sample.
 
-Input: a CSV with columns ``series_id, t, value, split`` (``split`` is train/test; other
-columns are ignored), e.g. ``../shared/benchmarks/m3_yearly.csv``.  For each series the
-default method (the pooled paths of :data:`~analysis.models.forecasting.DEFAULT_MODELS`),
-every single model, and two baselines (naive, drift with
-their textbook normal intervals) forecast the test points from the training points (all of
-them, or the last ``window``).  Reported per method: sMAPE, MASE, the share of test points
-inside the 80% and 95% intervals, and the Brier score of target probabilities for
-pseudo-targets (last training value raised by chosen growth rates, judged at the last test
-year), beside the Brier score of Eurostat's category read as yes/no and of the base rate.
+Input: a CSV with columns ``series_id, t, value, split`` (``split`` is train/test; other columns
+are ignored; values positive), e.g. ``../shared/benchmarks/m3_yearly.csv``.  Each method forecasts
+the test points from the training points (all of them, or the last ``window``: the regime of the
+city's series, three to five points).
+
+**Cross-fitting.**  The default method's hyperparameters are fitted (:mod:`forecast_fit`) on the
+training parts of one half of the series (split by the MD5 hash of ``series_id``) and scored on the
+other half, then the halves swap: every figure is out of sample.  The fit never sees a test part.
+
+Reported per method: sMAPE, MASE, the share of test points inside the 80% and 95% intervals, the
+Brier score of target probabilities for pseudo-targets (last training value raised by
+:data:`PSEUDO_TARGET_GROWTH` a year, judged at the last test year) beside the Brier score of the
+base rate and of Eurostat's category read as yes/no, and the **stability**: the mean absolute
+change of the probability of meeting the same pseudo-target in the same year when one more
+observation (the first test point) is added.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.models.forecasting import DEFAULT_MODELS, MODELS, path_quantiles, probability_meets, simulate_paths
+from analysis.models.forecast_fit import PSEUDO_TARGET_GROWTH, fit_hyperparameters, probabilities_above
+from analysis.models.forecasting import MODELS, Hyperparameters, Scale, baseline_mixture, default_mixture
 from analysis.models.progress import eurostat_assessment
 
-PSEUDO_TARGET_GROWTH = (0.0, 0.03, 0.06, 0.10)
 REQUIRED_COLUMNS = ("series_id", "t", "value", "split")
+LEVELS = (0.025, 0.10, 0.50, 0.90, 0.975)  # lo95, lo80, median, hi80, hi95
+LOG = Scale("log")
+#: Windows of ``make bench`` and of the method appendix (None: the whole history).
+WINDOWS = (None, 6, 5, 4, 3)
 
 
-def smape(actual: np.ndarray, forecast: np.ndarray) -> float:
+def smape(actual, forecast) -> float:
     """Symmetric MAPE in percent, as in M3/M4: mean of 200|y - f| / (|y| + |f|)."""
     actual, forecast = np.asarray(actual, float), np.asarray(forecast, float)
     return float(np.mean(200.0 * np.abs(actual - forecast) / (np.abs(actual) + np.abs(forecast))))
 
 
-def mase(train: np.ndarray, actual: np.ndarray, forecast: np.ndarray) -> float:
+def mase(train, actual, forecast) -> float:
     """Mean absolute scaled error against the in-sample one-step naive error (m = 1)."""
     scale = np.mean(np.abs(np.diff(np.asarray(train, float))))
     if scale == 0:
@@ -43,7 +55,13 @@ def mase(train: np.ndarray, actual: np.ndarray, forecast: np.ndarray) -> float:
 
 
 def load_series(path: Path) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """Read a long-format benchmark file into (series_id, train, test) triples, ordered by t."""
+    """Read a long-format benchmark file into (series_id, train, test) triples, ordered by t.
+
+    Raises
+    ------
+    ValueError
+        Naming the file (and the row) for a missing column, an unknown split or a value that is not positive.
+    """
     frame = pd.read_csv(path)
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
@@ -51,6 +69,13 @@ def load_series(path: Path) -> list[tuple[str, np.ndarray, np.ndarray]]:
     bad_split = set(frame["split"].unique()) - {"train", "test"}
     if bad_split:
         raise ValueError(f"{path}: column split has values {sorted(bad_split)}; expected train or test")
+    values = pd.to_numeric(frame["value"], errors="coerce")
+    bad = frame.index[~(values > 0)]
+    if len(bad):
+        raise ValueError(
+            f"{path}, row {int(bad[0]) + 2}, column value: {frame.loc[bad[0], 'value']!r} is not a positive number "
+            "(the methods model series on the log scale)"
+        )
     out = []
     for series_id, group in frame.sort_values(["series_id", "t"]).groupby("series_id", sort=False):
         train = group.loc[group["split"] == "train", "value"].to_numpy(float)
@@ -60,151 +85,258 @@ def load_series(path: Path) -> list[tuple[str, np.ndarray, np.ndarray]]:
     return out
 
 
-def _normal_forecast(train: np.ndarray, horizon: int, method: str) -> tuple[np.ndarray, np.ndarray]:
-    """Point forecast and standard deviation per horizon for the naive and drift baselines (fpp3 5.5)."""
-    n = len(train)
-    steps = np.arange(1, horizon + 1)
-    if method == "naive":
-        sigma = np.std(np.diff(train), ddof=1) if n > 2 else np.abs(np.diff(train)).mean()
-        return np.full(horizon, train[-1]), sigma * np.sqrt(steps)
-    slope = (train[-1] - train[0]) / (n - 1)
-    residuals = np.diff(train) - slope
-    sigma = math.sqrt(np.sum(residuals**2) / max(n - 2, 1))
-    return train[-1] + slope * steps, sigma * np.sqrt(steps * (1 + steps / (n - 1)))
+def half_of(series_id: str) -> int:
+    """0 or 1: the cross-fitting half of a series, from the MD5 hash of its identifier."""
+    return int(hashlib.md5(series_id.encode()).hexdigest(), 16) % 2
 
 
-def evaluate(
-    series: list[tuple[str, np.ndarray, np.ndarray]], window: int | None = None, n_paths: int = 500, seed: int = 0
-) -> dict:
-    """Score the default method and the baselines on every series.
+# --- methods ------------------------------------------------------------------------------------
 
-    Parameters
-    ----------
-    series : list of (series_id, train, test)
-        As returned by :func:`load_series`; values in any positive unit.
-    window : int, optional
-        Train on the last ``window`` training points only (None: the whole history).
-    n_paths : int
-        Simulated paths per model.
 
-    Returns
-    -------
-    dict
-        ``methods``: per method ``smape`` (percent), ``mase``, ``coverage80`` and ``coverage95``
-        (share of test points inside the interval, 0-1), ``brier`` (pseudo-targets);
-        ``eurostat_yes_no_brier``, ``base_rate`` and ``base_rate_brier``; ``calibration`` bins;
-        ``series``, ``window``, ``paths_per_model``, ``default_models``, ``seconds``.
-    """
-    started = time.perf_counter()
-    path_methods = ("default", *tuple(f"model:{m}" for m in MODELS))
-    scores = {
-        m: {"smape": [], "mase": [], "in80": [], "in95": [], "brier": []} for m in (*path_methods, "naive", "drift")
-    }
-    eurostat_brier, events, default_probabilities = [], [], []
-    z80, z95 = stats.norm.ppf(0.90), stats.norm.ppf(0.975)
-    for index, (_series_id, train_full, test) in enumerate(series):
-        train = train_full[-window:] if window else train_full
-        horizon = len(test)
-        years = np.arange(len(train))
-        per_model = {
-            m: simulate_paths(years, train, horizon, unit=None, n_paths=n_paths, models=(m,), seed=seed + index)
-            for m in MODELS
-        }
-        all_paths = {"default": np.vstack([per_model[m] for m in DEFAULT_MODELS])}
-        all_paths.update({f"model:{m}": p for m, p in per_model.items()})
-        forecasts = {}
-        for method, method_paths in all_paths.items():
-            bands = path_quantiles(method_paths)
-            forecasts[method] = (bands["median"], bands["lo80"], bands["hi80"], bands["lo95"], bands["hi95"])
-        for baseline in ("naive", "drift"):
-            mean, sd = _normal_forecast(train, horizon, baseline)
-            forecasts[baseline] = (mean, mean - z80 * sd, mean + z80 * sd, mean - z95 * sd, mean + z95 * sd)
-        for method, (point, lo80, hi80, lo95, hi95) in forecasts.items():
-            scores[method]["smape"].append(smape(test, point))
-            scores[method]["mase"].append(mase(train, test, point))
-            scores[method]["in80"].extend(((test >= lo80) & (test <= hi80)).tolist())
-            scores[method]["in95"].extend(((test >= lo95) & (test <= hi95)).tolist())
-        base_series = pd.Series(train, index=np.arange(len(train)))
-        for growth in PSEUDO_TARGET_GROWTH:
-            target = train[-1] * (1 + growth) ** horizon
-            event = float(test[-1] >= target)
-            events.append(event)
-            probabilities = {method: float(probability_meets(p, target)[-1]) for method, p in all_paths.items()}
-            for baseline in ("naive", "drift"):
-                mean, sd = _normal_forecast(train, horizon, baseline)
-                probabilities[baseline] = float(1 - stats.norm.cdf(target, mean[-1], max(sd[-1], 1e-12)))
-            for method, probability in probabilities.items():
-                scores[method]["brier"].append((probability - event) ** 2)
-            default_probabilities.append(probabilities["default"])
-            verdict = _eurostat_yes(base_series, target, len(train) - 1 + horizon)
-            eurostat_brier.append((verdict - event) ** 2)
-    base_rate = float(np.mean(events)) if events else math.nan
-    summary = {
-        method: {
-            "smape": float(np.mean(v["smape"])),
-            "mase": float(np.nanmean(v["mase"])),
-            "coverage80": float(np.mean(v["in80"])),
-            "coverage95": float(np.mean(v["in95"])),
-            "brier": float(np.mean(v["brier"])),
-        }
-        for method, v in scores.items()
-    }
-    return {
-        "series": len(series),
-        "window": window,
-        "paths_per_model": n_paths,
-        "default_models": list(DEFAULT_MODELS),
-        "methods": summary,
-        "eurostat_yes_no_brier": float(np.mean(eurostat_brier)),
-        "base_rate": base_rate,
-        "base_rate_brier": float(np.mean([(base_rate - e) ** 2 for e in events])),
-        "pseudo_target_growth": list(PSEUDO_TARGET_GROWTH),
-        "calibration": calibration_bins(np.array(default_probabilities), np.array(events)),
-        "seconds": round(time.perf_counter() - started, 2),
-    }
+@dataclass
+class FittedDefault:
+    """The default method, its hyperparameters fitted on the training parts it is given (memoised)."""
+
+    name: str = "default"
+    fits: dict = field(default_factory=dict)
+    fit_seconds: float = 0.0
+
+    def fit(self, trains: list[np.ndarray]) -> Hyperparameters:
+        key = hashlib.md5(b"".join(t.tobytes() + b"|" for t in trains)).hexdigest()
+        if key not in self.fits:
+            started = time.perf_counter()
+            self.fits[key] = fit_hyperparameters(trains)[0]
+            self.fit_seconds += time.perf_counter() - started
+        return self.fits[key]
+
+    def predict(self, hyper, windows, steps, z_targets, target_step):
+        """Quantiles (S, H, 5) in the series' unit and P(value in step ``target_step`` >= target) (S, G)."""
+        z_list = [LOG.forward(w) for w in windows]
+        quantiles = LOG.inverse(default_mixture(z_list, steps, hyper).quantiles(LEVELS)) if len(steps) else None
+        return quantiles, probabilities_above(default_mixture(z_list, [target_step], hyper), z_targets)
+
+
+@dataclass
+class FixedModel:
+    """The previous default (``baseline``) or a single model, with its fixed weak prior: nothing to fit."""
+
+    model: str
+    name: str = ""
+
+    def __post_init__(self):
+        self.name = self.name or self.model
+
+    def fit(self, trains):
+        return None
+
+    def predict(self, hyper, windows, steps, z_targets, target_step):
+        z_list = [LOG.forward(w) for w in windows]
+        quantiles = LOG.inverse(baseline_mixture(z_list, steps, self.model).quantiles(LEVELS)) if len(steps) else None
+        return quantiles, probabilities_above(baseline_mixture(z_list, [target_step], self.model), z_targets)
+
+
+@dataclass
+class Textbook:
+    """Naive or drift with the textbook normal intervals on the original scale (fpp3 5.5)."""
+
+    kind: str
+    name: str = ""
+
+    def __post_init__(self):
+        self.name = self.name or f"textbook:{self.kind}"
+
+    def fit(self, trains):
+        return None
+
+    def mean_sd(self, window: np.ndarray, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = len(window)
+        if self.kind == "naive":
+            sigma = np.std(np.diff(window), ddof=1) if n > 2 else np.abs(np.diff(window)).mean()
+            return np.full(len(steps), window[-1]), sigma * np.sqrt(steps)
+        slope = (window[-1] - window[0]) / (n - 1)
+        sigma = math.sqrt(np.sum((np.diff(window) - slope) ** 2) / max(n - 2, 1))
+        return window[-1] + slope * steps, sigma * np.sqrt(steps * (1 + steps / (n - 1)))
+
+    def predict(self, hyper, windows, steps, z_targets, target_step):
+        steps = np.asarray(steps, float)
+        z = stats.norm.ppf(LEVELS)
+        quantiles = None
+        if len(steps):
+            quantiles = np.empty((len(windows), len(steps), len(LEVELS)))
+            for i, window in enumerate(windows):
+                mean, sd = self.mean_sd(window, steps)
+                quantiles[i] = mean[:, None] + sd[:, None] * z[None, :]
+        probabilities = np.empty(z_targets.shape)
+        targets = LOG.inverse(z_targets)
+        for i, window in enumerate(windows):
+            mean, sd = self.mean_sd(window, np.array([float(target_step)]))
+            probabilities[i] = 1 - stats.norm.cdf(targets[i], mean[-1], max(sd[-1], 1e-12))
+        return quantiles, probabilities
+
+
+def standard_methods() -> list:
+    """The methods of the benchmark table: the fitted default, the previous default, the single models, textbook."""
+    return [
+        FittedDefault(),
+        FixedModel("baseline"),
+        *(FixedModel(m, f"model:{m}") for m in MODELS),
+        Textbook("naive"),
+        Textbook("drift"),
+    ]
+
+
+# --- the harness -------------------------------------------------------------------------------
+
+
+def _eurostat_yes(window: np.ndarray, target: float, target_index: int) -> float:
+    """Eurostat's category read as a forecast: 1 for on track (significant progress or achieved), else 0."""
+    result = eurostat_assessment(pd.Series(window, index=np.arange(len(window))), target, target_index)
+    return 1.0 if result["category"] in ("significant_progress", "target_achieved") else 0.0
 
 
 def calibration_bins(probabilities: np.ndarray, events: np.ndarray, bins: int = 10) -> list[dict]:
     """Reliability table: per probability decile, mean forecast probability, observed frequency, count."""
     edges = np.linspace(0, 1, bins + 1)
     index = np.clip(np.digitize(probabilities, edges[1:-1]), 0, bins - 1)
-    out = []
-    for b in range(bins):
-        mask = index == b
-        if mask.any():
-            out.append(
-                {
-                    "bin": b,
-                    "mean_probability": float(probabilities[mask].mean()),
-                    "observed_frequency": float(events[mask].mean()),
-                    "count": int(mask.sum()),
-                }
-            )
+    return [
+        {
+            "bin": b,
+            "mean_probability": float(probabilities[index == b].mean()),
+            "observed_frequency": float(events[index == b].mean()),
+            "count": int((index == b).sum()),
+        }
+        for b in range(bins)
+        if (index == b).any()
+    ]
+
+
+def evaluate(series, window: int | None = None, methods: list | None = None, crossfit: bool = True) -> dict:
+    """Score every method on one window, out of sample.
+
+    Parameters
+    ----------
+    series : list of (series_id, train, test)
+        As returned by :func:`load_series`; series of one test length (the harness groups by it).
+    window : int, optional
+        Forecast from the last ``window`` training points only (None: the whole history).
+    methods : list, optional
+        Default: :func:`standard_methods`.  Pass the same objects to several calls to reuse fits.
+    crossfit : bool
+        Fit on one half and score the other (True), or fit on all series (in sample).
+
+    Returns
+    -------
+    dict
+        ``methods``: per method ``smape`` (percent), ``mase``, ``coverage80`` and ``coverage95`` (0-1),
+        ``brier``, ``stability`` (mean absolute change of probability, 0-1), ``seconds``,
+        ``calibration``; ``base_rate``, ``base_rate_brier``, ``eurostat_yes_no_brier``; ``series``,
+        ``window``, ``seconds``.
+    """
+    started = time.perf_counter()
+    methods = methods if methods is not None else standard_methods()
+    horizons = {len(test) for _, _, test in series}
+    if len(horizons) != 1:
+        raise ValueError(f"the benchmark needs one test length for all series, found {sorted(horizons)}")
+    horizon = horizons.pop()
+    trains = [train for _, train, _ in series]
+    windows = [train[-window:] if window else train for train in trains]
+    windows_plus = [np.append(w, test[0]) for w, (_, _, test) in zip(windows, series, strict=True)]
+    actual = np.stack([test for _, _, test in series])
+    growth = np.asarray(PSEUDO_TARGET_GROWTH)
+    targets = np.array([w[-1] for w in windows])[:, None] * (1 + growth[None, :]) ** horizon
+    z_targets = LOG.forward(targets)
+    events = (actual[:, -1][:, None] >= targets).astype(float)
+    base_rate = float(events.mean())
+    eurostat = np.array(
+        [[_eurostat_yes(w, t, len(w) - 1 + horizon) for t in row] for w, row in zip(windows, targets, strict=True)]
+    )
+    halves = np.array([half_of(series_id) for series_id, _, _ in series])
+    steps = np.arange(1, horizon + 1)
+    result = {
+        "series": len(series),
+        "window": window,
+        "horizon": horizon,
+        "crossfit": crossfit,
+        "base_rate": base_rate,
+        "base_rate_brier": float(np.mean((base_rate - events) ** 2)),
+        "eurostat_yes_no_brier": float(np.mean((eurostat - events) ** 2)),
+        "pseudo_target_growth": list(PSEUDO_TARGET_GROWTH),
+        "methods": {},
+    }
+    for method in methods:
+        method_started = time.perf_counter()
+        quantiles = np.empty((len(series), horizon, len(LEVELS)))
+        probabilities, probabilities_plus = np.empty(targets.shape), np.empty(targets.shape)
+        fitted = isinstance(method, FittedDefault)
+        groups = [(halves != b, halves == b) for b in (0, 1)] if fitted and crossfit else [(halves >= 0,) * 2]
+        for fit_mask, score_mask in groups:
+            hyper = method.fit([trains[i] for i in np.flatnonzero(fit_mask)]) if fitted else None
+            index = np.flatnonzero(score_mask)
+            if not len(index):
+                continue
+            q, p = method.predict(hyper, [windows[i] for i in index], steps, z_targets[index], horizon)
+            _, p_plus = method.predict(hyper, [windows_plus[i] for i in index], [], z_targets[index], horizon - 1)
+            quantiles[index], probabilities[index], probabilities_plus[index] = q, p, p_plus
+        median = quantiles[:, :, 2]
+        scale = np.array([np.mean(np.abs(np.diff(w))) for w in windows])
+        scaled_error = np.mean(np.abs(actual - median), axis=1) / np.where(scale > 0, scale, np.nan)
+        result["methods"][method.name] = {
+            "smape": float(np.mean(200 * np.abs(actual - median) / (np.abs(actual) + np.abs(median)))),
+            "mase": float(np.nanmean(scaled_error)),
+            "coverage80": float(np.mean((actual >= quantiles[:, :, 1]) & (actual <= quantiles[:, :, 3]))),
+            "coverage95": float(np.mean((actual >= quantiles[:, :, 0]) & (actual <= quantiles[:, :, 4]))),
+            "brier": float(np.mean((probabilities - events) ** 2)),
+            "stability": float(np.mean(np.abs(probabilities_plus - probabilities))),
+            "seconds": round(time.perf_counter() - method_started, 2),
+            "calibration": calibration_bins(probabilities.ravel(), events.ravel()),
+        }
+    result["seconds"] = round(time.perf_counter() - started, 2)
+    return result
+
+
+def window_key(window: int | None) -> str:
+    """'full' for the whole history, else the number of points as text (the keys of the results)."""
+    return "full" if window is None else str(window)
+
+
+def fingerprint(data: Path) -> str:
+    """Hash of the benchmark's inputs: the methods' code and the data file (results are reused while it holds)."""
+    digest = hashlib.sha256()
+    folder = Path(__file__).parent
+    for name in ("forecasting.py", "forecast_fit.py", "benchmark.py", "progress.py"):
+        digest.update((folder / name).read_bytes())
+    digest.update(Path(data).read_bytes())
+    return digest.hexdigest()
+
+
+def evaluate_windows(series, windows=WINDOWS, crossfit: bool = True, log=None) -> dict[str, dict]:
+    """:func:`evaluate` for several windows with shared fits: window key ('full', '6', ...) -> result."""
+    methods = standard_methods()
+    out = {}
+    for window in windows:
+        key = window_key(window)
+        out[key] = evaluate(series, window, methods, crossfit)
+        if log:
+            log(f"window {key}: {out[key]['seconds']} s")
     return out
 
 
-def _eurostat_yes(series: pd.Series, target: float, target_index: int) -> float:
-    """Eurostat's category read as a forecast: 1 for on track (significant progress or achieved), else 0."""
-    if (series <= 0).any():
-        return 0.0
-    result = eurostat_assessment(series, target, target_index)
-    return 1.0 if result["category"] in ("significant_progress", "target_achieved") else 0.0
-
-
-def format_table(result: dict) -> str:
-    """Plain-text table of a benchmark result."""
-    window = f"last {result['window']} points" if result["window"] else "full histories"
+def format_table(results: dict[str, dict]) -> str:
+    """Plain-text table of benchmark results by window (as ``make bench`` prints it)."""
+    first = next(iter(results.values()))
     lines = [
-        f"{result['series']} series, training on {window} ({result['seconds']} s); "
-        f"default = pooled {' + '.join(result['default_models'])}",
-        f"{'method':<14}{'sMAPE':>8}{'MASE':>8}{'cov80':>8}{'cov95':>8}{'Brier':>8}",
+        f"{first['series']} series, horizon {first['horizon']}; figures out of sample "
+        f"({'cross-fitted on two halves' if first['crossfit'] else 'in sample'})",
+        f"{'window':<8}{'method':<16}{'sMAPE':>8}{'MASE':>7}{'cov80':>8}{'cov95':>8}{'Brier':>8}{'stab.':>8}{'s':>7}",
     ]
-    for method, s in result["methods"].items():
+    for key, result in results.items():
+        for method, s in result["methods"].items():
+            lines.append(
+                f"{key:<8}{method:<16}{s['smape']:>8.2f}{s['mase']:>7.2f}{s['coverage80']:>8.1%}"
+                f"{s['coverage95']:>8.1%}{s['brier']:>8.3f}{s['stability']:>8.3f}{s['seconds']:>7.1f}"
+            )
         lines.append(
-            f"{method:<14}{s['smape']:>8.2f}{s['mase']:>8.2f}{s['coverage80']:>8.1%}{s['coverage95']:>8.1%}{s['brier']:>8.3f}"
+            f"{key:<8}{'base rate':<16}{'':>47}{result['base_rate_brier']:>8.3f}   "
+            f"(Eurostat yes/no Brier {result['eurostat_yes_no_brier']:.3f}; window total {result['seconds']} s)"
         )
-    lines.append(
-        f"Eurostat category as yes/no: Brier {result['eurostat_yes_no_brier']:.3f}; "
-        f"base rate {result['base_rate']:.2f}: Brier {result['base_rate_brier']:.3f}"
-    )
     return "\n".join(lines)

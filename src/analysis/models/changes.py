@@ -244,6 +244,14 @@ def diff(
         return pd.DataFrame([first], columns=COLUMNS)
     before_obs, after_obs = _observed(previous.indicators, plan), _observed(indicators, plan)
     rows = _figure_changes(before_obs, after_obs) + _assessment_changes(previous, assessments, before_obs, after_obs)
+    if not rows:
+        rows = [
+            {
+                "change": "unchanged",
+                "cause": "method",
+                "reason": f"no figure, status or probability changed (republished by package {__version__})",
+            }
+        ]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

@@ -16,6 +16,7 @@ from analysis import config
 from analysis.errors import PlanError
 
 ENTRY_KEYS = {"indicator", "boundary", "target_years", "annual_target_years", "primary_estimator"}
+PLAN_KEYS = {"assessments", "peers"}
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,11 @@ def parse_assessment_plan(document: object, source: str = "assessment plan") -> 
     """
     if not isinstance(document, dict) or not isinstance(document.get("assessments"), list):
         raise PlanError(f"{source}: expected a list under 'assessments'")
+    if set(document) - PLAN_KEYS:
+        raise PlanError(
+            f"{source}: unknown section(s) {', '.join(sorted(set(document) - PLAN_KEYS))} "
+            f"(known: {', '.join(sorted(PLAN_KEYS))})"
+        )
     problems: list[str] = []
     entries = []
     seen = set()
@@ -95,6 +101,54 @@ def parse_assessment_plan(document: object, source: str = "assessment plan") -> 
     return tuple(entries)
 
 
+@dataclass(frozen=True)
+class Peer:
+    """A place set beside the city in the reports, with the share indicator compared."""
+
+    place: str
+    indicator: str
+
+
+def parse_peers(document: object, source: str = "assessment plan") -> tuple[Peer, ...]:
+    """The ``peers`` of a parsed plan document (none when the section is absent).
+
+    Raises
+    ------
+    PlanError
+        When an entry lacks a place or an indicator.
+    """
+    entries = document.get("peers") or [] if isinstance(document, dict) else []
+    problems, peers = [], []
+    for number, raw in enumerate(entries, 1):
+        if (
+            not isinstance(raw, dict)
+            or not isinstance(raw.get("place"), str)
+            or not isinstance(raw.get("indicator"), str)
+        ):
+            problems.append(f"{source}: peers entry {number}: expected {{place: ..., indicator: ...}}, got {raw!r}")
+            continue
+        peers.append(Peer(raw["place"], raw["indicator"]))
+    if problems:
+        raise PlanError("\n".join(problems))
+    return tuple(peers)
+
+
+def _read_plan(path: Path | None) -> tuple[object, str]:
+    plan_path = path or config.assessment_plan_file()
+    try:
+        return yaml.safe_load(plan_path.read_text(encoding="utf-8")), plan_path.name
+    except FileNotFoundError:
+        raise PlanError(f"{plan_path}: the assessment plan is missing") from None
+    except yaml.YAMLError as exc:
+        raise PlanError(f"{plan_path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+
+
+def load_peers(path: Path | None = None) -> tuple[Peer, ...]:
+    """The peers listed in ``data/assessment_plan.yml``."""
+    document, name = _read_plan(path)
+    return parse_peers(document, name)
+
+
 def load_assessment_plan(path: Path | None = None) -> tuple[PlanEntry, ...]:
     """Read and check ``data/assessment_plan.yml`` (or ``path``).
 
@@ -103,11 +157,5 @@ def load_assessment_plan(path: Path | None = None) -> tuple[PlanEntry, ...]:
     PlanError
         When the file is missing, is not YAML, or has an invalid entry.
     """
-    plan_path = path or config.assessment_plan_file()
-    try:
-        document = yaml.safe_load(plan_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PlanError(f"{plan_path}: the assessment plan is missing") from None
-    except yaml.YAMLError as exc:
-        raise PlanError(f"{plan_path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    return parse_assessment_plan(document, str(plan_path.name))
+    document, name = _read_plan(path)
+    return parse_assessment_plan(document, name)

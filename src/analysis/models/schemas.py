@@ -201,7 +201,16 @@ ASSESSMENTS = pa.DataFrameSchema(
     "of meeting the target from the bounded forecast.",
 )
 
-CHANGE_TYPES = ["first_edition", "new_figure", "revised_figure", "new_target", "outcome", "status", "probability"]
+CHANGE_TYPES = [
+    "first_edition",
+    "unchanged",
+    "new_figure",
+    "revised_figure",
+    "new_target",
+    "outcome",
+    "status",
+    "probability",
+]
 
 CHANGES = pa.DataFrameSchema(
     {
@@ -282,4 +291,112 @@ TRACK_RECORD = pa.DataFrameSchema(
     "as they stood at the end of "
     "each past year, scored against the figure published since where there is one.",
 )
-SCHEMAS = {"forecasts": FORECASTS, "assessments": ASSESSMENTS, "changes": CHANGES, "track_record": TRACK_RECORD}
+_PCT_YEAR = "percent a year"
+WHAT_IT_TAKES = pa.DataFrameSchema(
+    {
+        "indicator": INDICATOR,
+        "geography": GEOGRAPHY,
+        "boundary": BOUNDARY,
+        "estimator": column(str, "Estimator", "Estimator family the target is tied to"),
+        "target_year": column(int, "Target year", "Year of the target"),
+        "target_value": column(float, "Target value", "The target share in percent (a range's low end)"),
+        "target_high": column(
+            float, "Target high end", "High end of a target range ('at least 4-5%': 5)", nullable=True
+        ),
+        "latest_year": column("Int64", "Latest year", "Year of the latest figure", nullable=True),
+        "latest_value": column(float, "Latest value", "Latest share in percent", nullable=True),
+        "denominator": column(str, "Denominator", "What the share is a share of (registry id: GRDP, budget spending)"),
+        "denominator_growth_pct": column(
+            float, "Denominator growth", f"Nominal GRDP growth observed in the data, {_PCT_YEAR}", nullable=True
+        ),
+        "denominator_basis": column(str, "Denominator basis", "Which GRDP figures gave the growth rate"),
+        "required_excess_growth_pct": column(
+            float,
+            "Required excess growth",
+            f"How much faster than the denominator the numerator must grow to reach the target, {_PCT_YEAR}",
+            nullable=True,
+        ),
+        "required_growth_pct": column(
+            float, "Required growth", f"Nominal growth the numerator needs, {_PCT_YEAR}", nullable=True
+        ),
+        "observed_growth_pct": column(
+            float,
+            "Observed growth",
+            f"Nominal growth of the numerator (share x GRDP) so far, {_PCT_YEAR}",
+            nullable=True,
+        ),
+        "observed_years": column(str, "Observed years", "Years the observed growth spans", nullable=True),
+        "denominator_value": column(
+            float, "Budget spending", "Budget spending in the target year, billion dong", nullable=True
+        ),
+        "required_amount": column(
+            float, "Amount the target represents", "Target share x spending in the target year", nullable=True
+        ),
+        "amount_at_latest_share": column(
+            float, "Amount at today's share", "Latest share x spending in the target year", nullable=True
+        ),
+        "amount_unit": column(str, "Amount unit", "VND_billion (tỷ đồng)", nullable=True),
+        "amount_basis": column(
+            str,
+            "Amount basis",
+            "published, published budget estimate, or projected with nominal GRDP growth",
+            nullable=True,
+        ),
+    },
+    strict=True,
+    coerce=True,
+    title="What it would take",
+    description="For each future share target: how fast the numerator must grow (against the denominator's observed "
+    "growth) and, for budget targets, the amount in billion dong the target represents.",
+)
+
+MERGED_CITY = pa.DataFrameSchema(
+    {
+        "boundary": BOUNDARY,
+        "indicator": INDICATOR,
+        "year": column(int, "Year", "Year before the merger"),
+        "estimator": column(str, "Estimator", "Estimator family of every share combined"),
+        "component": column(str, "Former place", "Boundary of one of the places the merged city is made of"),
+        "share": column(float, "Share", "Its share in percent (empty: not published)", nullable=True),
+        "grdp": column(float, "GRDP", "Its GRDP at current prices, billion dong (empty: not published)", nullable=True),
+        "weight": column(float, "Weight", "Its GRDP over the sum of the former places' GRDP", nullable=True),
+        "combined": column(
+            float,
+            "Combined share",
+            "GRDP-weighted share of the merged city, when every piece is published",
+            nullable=True,
+        ),
+        "combined_low": column(
+            float,
+            "Combined low",
+            "Lowest combined share, a missing share taken at the lowest share the estimator published for any province",
+            nullable=True,
+        ),
+        "combined_high": column(
+            float, "Combined high", "Highest combined share, a missing share taken at the highest", nullable=True
+        ),
+        "missing_share": column(
+            str,
+            "Missing shares",
+            "Former places whose share for that year and estimator is not published (';'-separated)",
+            nullable=True,
+        ),
+        "missing_grdp": column(
+            str, "Missing GRDP", "Former places whose GRDP for that year is not published", nullable=True
+        ),
+    },
+    strict=True,
+    coerce=True,
+    title="The merged city before the merger",
+    description="The merged city's share for years before it existed, from the former places' shares weighted by GRDP, "
+    "or the band it lies in and the figures that would settle it.",
+)
+
+SCHEMAS = {
+    "forecasts": FORECASTS,
+    "assessments": ASSESSMENTS,
+    "changes": CHANGES,
+    "track_record": TRACK_RECORD,
+    "what_it_takes": WHAT_IT_TAKES,
+    "merged_city": MERGED_CITY,
+}

@@ -54,7 +54,7 @@ def assess(as_of: int | None = None, directory: Path | None = None, n_paths: int
         for path in (folder / "indicators.csv", folder / "targets.csv", config.assessment_plan_file())
     }
     produced_by = "python -m analysis assess" + (f" --as-of {as_of}" if as_of else "")
-    return tables.publish(
+    published = tables.publish(
         folder,
         {
             table_name("forecasts", as_of): (forecasts, SCHEMAS["forecasts"]),
@@ -63,6 +63,9 @@ def assess(as_of: int | None = None, directory: Path | None = None, n_paths: int
         produced_by=produced_by,
         inputs=inputs,
     )
+    if not as_of:
+        published.update(publish_derived(folder))
+    return published
 
 
 def load_result(name: str, as_of: int | None = None, directory: Path | None = None) -> pd.DataFrame:
@@ -115,3 +118,36 @@ def publish_changes(editions: Path, directory: Path | None = None) -> tuple[Path
         extra_files=extra,
     )
     return published["changes"], previous
+
+
+def publish_derived(directory: Path | None = None) -> dict[str, Path]:
+    """Publish the tables derived from the assessments: ``what_it_takes.csv`` and ``merged_city.csv``.
+
+    See :mod:`analysis.models.what_it_takes` (growth and money each open share target needs) and
+    :mod:`analysis.models.merged_city` (the merged city's share before the merger, or its band).
+    """
+    from analysis.data.registry import load_registry
+    from analysis.models.merged_city import bridge
+    from analysis.models.what_it_takes import requirements
+
+    folder = directory or config.processed_dir()
+    indicators, targets = load_table("indicators", folder), load_table("targets", folder)
+    plan, registry = load_assessment_plan(), load_registry()
+    needs = requirements(indicators, targets, load_result("assessments", directory=folder), plan, registry)
+    bridges = [
+        bridge(indicators, entry.indicator, entry.boundary, entry.primary_estimator, registry).assign(
+            boundary=entry.boundary, indicator=entry.indicator
+        )
+        for entry in plan
+        if entry.primary_estimator
+    ]
+    merged = pd.concat(
+        [b for b in bridges if not b.empty] or [pd.DataFrame(columns=list(SCHEMAS["merged_city"].columns))]
+    )
+    inputs = {path.name: sha256_of(path) for path in (folder / "indicators.csv", folder / "assessments.csv")}
+    return tables.publish(
+        folder,
+        {"what_it_takes": (needs, SCHEMAS["what_it_takes"]), "merged_city": (merged, SCHEMAS["merged_city"])},
+        produced_by="python -m analysis assess",
+        inputs=inputs,
+    )

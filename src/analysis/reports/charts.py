@@ -1,7 +1,8 @@
-"""Charts for the reports: fan charts with observations by estimator, the target and the required path.
+"""Charts for the reports: fan charts, the peers' dot chart, calibration and the track record.
 
-One matplotlib style ships in the package (``styles/report.mplstyle``).  Estimators differ
-by marker shape as well as colour so that the charts read when printed in grey.
+One matplotlib style ships in the package (``styles/report.mplstyle``).  Estimators differ by
+marker shape as well as colour so that the charts read when printed in grey; numbers on the
+axes follow the report's language (decimal commas in Vietnamese).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from analysis.i18n import fmt_percent, t
+from analysis.i18n import fmt_number, fmt_percent, fmt_share, t
 
 STYLE = Path(__file__).with_name("styles") / "report.mplstyle"
 MARKERS = {"mic": "o", "gso": "s", "hids": "D", "ptit": "^", "city": "v", "unknown": "x", "reported": "o"}
@@ -28,11 +30,36 @@ COLOURS = {
     "unknown": "#444444",
     "reported": "#1b4f8a",
 }
+#: A fan chart's vertical axis shows the observations, the targets and the 80% band with this headroom;
+#: a 95% band reaching far beyond is cut at the edge (the table gives its value).
+HEADROOM = 1.15
 
 
 def use_style() -> None:
     """Apply the package's chart style."""
     plt.style.use(str(STYLE))
+
+
+def number_axis(axis, lang: str, percent: bool = False) -> None:
+    """Tick labels in the report's language: '2,5' (or '2,5%') in Vietnamese, '2.5' in English."""
+
+    def label(value, _position):
+        digits = 0 if float(value).is_integer() else 1
+        return fmt_percent(value, lang, digits) if percent else fmt_number(value, lang, digits)
+
+    axis.set_major_formatter(FuncFormatter(label))
+
+
+def target_groups(targets: list[dict]) -> list[list[dict]]:
+    """Targets in runs of consecutive years with the same value ('2% each year 2025–2030' is one run)."""
+    groups: list[list[dict]] = []
+    for target in sorted(targets, key=lambda item: item["year"]):
+        previous = groups[-1][-1] if groups else None
+        if previous and previous["value"] == target["value"] and target["year"] == previous["year"] + 1:
+            groups[-1].append(target)
+        else:
+            groups.append([target])
+    return groups
 
 
 def fan_chart(
@@ -44,7 +71,7 @@ def fan_chart(
     title: str,
     unit_label: str | None = None,
 ) -> plt.Figure:
-    """Fan chart (50/80/95% bands) for one estimator, with every estimator's observations marked.
+    """Fan chart (50/80/95% forecast intervals) for one estimator, with every estimator's observations marked.
 
     Parameters
     ----------
@@ -58,7 +85,9 @@ def fan_chart(
     """
     use_style()
     fig, ax = plt.subplots(figsize=(7.2, 4.6))
+    colour = COLOURS.get(estimator, "#1b4f8a")
     future = forecasts[forecasts["lo95"].notna()].sort_values("year")
+    top = max([float(s.max()) for s in observations.values() if len(s)] + [t_["value"] for t_ in targets] + [0.0])
     if not future.empty:
         observed = observations.get(estimator)
         anchor_year = int(observed.index[-1]) if observed is not None else int(future["year"].min()) - 1
@@ -73,7 +102,7 @@ def fan_chart(
                 years,
                 np.concatenate([[anchor_value], future[lo]]),
                 np.concatenate([[anchor_value], future[hi]]),
-                color=COLOURS.get(estimator, "#1b4f8a"),
+                color=colour,
                 alpha=shade,
                 linewidth=0,
                 label=t("chart.band", lang, level=level),
@@ -81,19 +110,22 @@ def fan_chart(
         ax.plot(
             years,
             np.concatenate([[anchor_value], future["median"]]),
-            color=COLOURS.get(estimator, "#1b4f8a"),
+            color=colour,
             linestyle="--",
             label=t("chart.median", lang),
         )
-        for target in targets:
+        # the required path to the first year of each run: the one that binds
+        ahead = [group[0] for group in target_groups(targets) if group[0]["year"] > anchor_year]
+        for number, target in enumerate(ahead):
             ax.plot(
                 [anchor_year, target["year"]],
                 [anchor_value, target["value"]],
                 color="black",
                 linestyle=":",
                 linewidth=1.2,
-                label=t("chart.required", lang) if target is targets[0] else None,
+                label=t("chart.required", lang) if number == 0 else None,
             )
+        top = max(top, float(future["hi80"].max()))
     for name, series in observations.items():
         ax.plot(
             series.index,
@@ -103,22 +135,93 @@ def fan_chart(
             linestyle="-" if name == estimator else "none",
             label=f"{t('chart.observed', lang)}: {t('estimator.' + name, lang)}",
         )
-    for target in targets:
-        ax.axhline(target["value"], color="black", linewidth=0.9)
+    for group in target_groups(targets):
+        first, last = group[0], group[-1]
+        ax.axhline(first["value"], color="black", linewidth=0.9)
+        years = str(first["year"]) if first is last else f"{first['year']}–{last['year']}"
+        label = t("chart.target", lang, value=fmt_share(first["value"], lang), year=years)
+        # labelled left of the first star of a run, so that no star covers the text
         ax.annotate(
-            t("chart.target", lang, value=fmt_percent(target["value"], lang, 0), year=target["year"]),
-            xy=(target["year"], target["value"]),
-            xytext=(-4, 4),
+            label,
+            xy=(first["year"], first["value"]),
+            xytext=(-8, 4),
             textcoords="offset points",
             ha="right",
             fontsize=8.5,
         )
-        ax.plot([target["year"]], [target["value"]], marker="*", color="black", markersize=11)
+        ax.plot([g["year"] for g in group], [g["value"] for g in group], "*", color="black", markersize=11)
+    ax.set_ylim(0, top * HEADROOM if top > 0 else 1)
     ax.set_title(title, loc="left")
     ax.set_ylabel(unit_label or t("chart.percent", lang))
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    number_axis(ax.yaxis, lang)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
     fig.tight_layout()
+    return fig
+
+
+def peers_chart(
+    figures: pd.DataFrame, targets: dict, place_names: dict, family_names: dict, lang: str, target_year: int = 2030
+) -> plt.Figure:
+    """Dot chart: one panel per estimator family (stacked), each place's latest share (dot) and its target (star).
+
+    Parameters
+    ----------
+    figures : DataFrame
+        Latest figures (``boundary``, ``estimator``, ``value``) of the families to show.
+    targets : dict
+        Boundary -> [(year, value)], the preferred targets.
+    place_names, family_names : dict
+        Boundary -> label, estimator -> label, in the report's language.
+    """
+    use_style()
+    families = list(dict.fromkeys(figures["estimator"]))
+    counts = [int((figures["estimator"] == family).sum()) for family in families]
+    fig, axes = plt.subplots(
+        len(families),
+        1,
+        figsize=(7.2, 0.9 + 0.34 * sum(counts) + 0.5 * len(families)),
+        gridspec_kw={"height_ratios": counts},
+        squeeze=False,
+    )
+    limit = (
+        max(float(figures["value"].max()), max((v for goals in targets.values() for _, v in goals), default=0)) * 1.08
+    )
+    for ax, family in zip(axes[:, 0], families, strict=True):
+        rows = figures[figures["estimator"] == family].sort_values("value")
+        positions = np.arange(len(rows))
+        ax.scatter(
+            rows["value"],
+            positions,
+            marker=MARKERS.get(family, "o"),
+            color=COLOURS.get(family, "#444444"),
+            zorder=3,
+            label=family_names[family],
+        )
+        for position, value, year in zip(positions, rows["value"], rows["year"], strict=True):
+            # the year beside each dot: the latest figures are of different years
+            ax.annotate(str(int(year)), (value, position), xytext=(5, -3), textcoords="offset points", fontsize=7)
+        for position, boundary in zip(positions, rows["boundary"], strict=True):
+            goal = [value for year, value in targets.get(boundary, []) if year == target_year]
+            if goal:
+                ax.scatter(goal, [position], marker="*", color="black", s=70, zorder=3)
+        ax.set_yticks(positions, [place_names[b] for b in rows["boundary"]], fontsize=8)
+        ax.set_title(family_names[family], loc="left", fontsize=9)
+        ax.set_xlim(0, limit)
+        ax.set_ylim(-0.6, len(rows) - 0.4)
+        number_axis(ax.xaxis, lang)
+    axes[-1, 0].set_xlabel(t("chart.peer_share", lang), fontsize=8.5)
+    star = plt.Line2D(
+        [],
+        [],
+        marker="*",
+        color="black",
+        linestyle="none",
+        markersize=9,
+        label=t("chart.peer_target", lang, year=target_year),
+    )
+    fig.legend(handles=[star], loc="lower right", frameon=False, fontsize=8)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig
 
 
@@ -141,6 +244,8 @@ def calibration_chart(bins: pd.DataFrame, lang: str) -> plt.Figure:
     ax.set_ylabel(t("chart.observed_freq", lang))
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
+    number_axis(ax.xaxis, lang)
+    number_axis(ax.yaxis, lang)
     ax.legend(loc="upper left")
     fig.tight_layout()
     return fig
@@ -151,11 +256,12 @@ def track_record_chart(record: pd.DataFrame, lang: str) -> plt.Figure:
     from analysis.reports import labels
 
     use_style()
-    fig, ax = plt.subplots(figsize=(7.2, 3.8))
+    groups = record.groupby(["indicator", "boundary", "target_year", "estimator"], sort=True)
+    # the plot keeps its own height; the legend below it grows with the number of lines
+    fig = plt.figure(figsize=(7.2, 3.0 + 0.2 * groups.ngroups))
+    ax = fig.add_axes((0.1, 1 - 2.4 / (3.0 + 0.2 * groups.ngroups), 0.86, 2.1 / (3.0 + 0.2 * groups.ngroups)))
     markers = ["o", "s", "D", "^", "v", "P", "X"]
-    for index, ((_indicator, boundary, _year, estimator), group) in enumerate(
-        record.groupby(["indicator", "boundary", "target_year", "estimator"], sort=True)
-    ):
+    for index, ((_indicator, boundary, _year, estimator), group) in enumerate(groups):
         group = group.sort_values("as_of")
         outcome = group["outcome"].dropna()
         filled = not outcome.empty and outcome.iloc[0] == "met"
@@ -171,9 +277,8 @@ def track_record_chart(record: pd.DataFrame, lang: str) -> plt.Figure:
         )
     ax.set_ylim(0, 1)
     ax.set_ylabel(t("chart.track_probability", lang))
-    ax.yaxis.set_major_formatter(lambda value, _: fmt_percent(100 * value, lang, 0))
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: fmt_percent(100 * value, lang, 0)))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(t("col.as_of", lang))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, fontsize=7.5)
-    fig.tight_layout()
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=1, fontsize=7.5, frameon=False)
     return fig

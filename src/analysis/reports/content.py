@@ -8,10 +8,11 @@ report's language.  No number is typed by hand: every figure comes from ``assess
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
-from analysis.i18n import fmt_number, fmt_percent, fmt_probability, t
+from analysis.i18n import fmt_number, fmt_percent, fmt_probability, fmt_share, t
 from analysis.models.assessment import likelihood_label
 from analysis.models.progress import eurostat_assessment
 from analysis.reports import labels
@@ -48,7 +49,7 @@ def awaiting_sentence(row: pd.Series, lang: str) -> str:
         lang,
         year=int(row["target_year"]),
         estimator=labels.estimator(row["estimator"], lang),
-        latest=fmt_percent(row["latest_value"], lang, 2),
+        latest=fmt_share(row["latest_value"], lang),
         latest_year=int(row["latest_year"]),
     )
     if not _missing(row.get("median_projection_value")):
@@ -86,7 +87,7 @@ def sentence(row: pd.Series, lang: str) -> str:
             lang,
             estimator=estimator,
             n=int(row["n_obs"]),
-            latest=fmt_percent(row["latest_value"], lang, 2),
+            latest=fmt_share(row["latest_value"], lang),
             latest_year=int(row["latest_year"]),
             observed=fmt_number(row["observed_pace_pp"], lang, 2),
             required=fmt_number(row["required_pace_pp"], lang, 2),
@@ -96,7 +97,7 @@ def sentence(row: pd.Series, lang: str) -> str:
         lang,
         estimator=estimator,
         indicator=labels.indicator(row["indicator"], lang),
-        latest=fmt_percent(row["latest_value"], lang, 2),
+        latest=fmt_share(row["latest_value"], lang),
         latest_year=int(row["latest_year"]),
         required=fmt_number(row["required_pace_pp"], lang, 2),
         observed=fmt_number(row["observed_pace_pp"], lang, 2),
@@ -138,12 +139,23 @@ def headline_rows(assessments: pd.DataFrame, primary: dict[str, str]) -> pd.Data
     return pd.DataFrame(rows)
 
 
-def latest_value_label(row: pd.Series, lang: str) -> str:
-    """'21,50% (2023, Khung của ...)': the latest figure, its year and estimator; '–' when none."""
+def compared_figure(row: pd.Series, lang: str) -> str:
+    """The figure a target is judged on: its year's published figure once the year has an outcome
+    ('khoảng 25% (2025, TP.HCM (sau sáp nhập 1/7/2025))'), the latest figure otherwise."""
+    if row.get("status") in ("met", "not_met") and not _missing(row.get("outcome_value")):
+        value = labels.value(row["outcome_value"], "percent", lang, row.get("outcome_qualifier"))
+        successor = row.get("outcome_boundary")
+        place = f", {labels.place(successor, lang)}" if isinstance(successor, str) and successor else ""
+        return f"{value} ({int(row['target_year'])}{place})"
+    return latest_value_label(row, lang)
+
+
+def latest_value_label(row: pd.Series, lang: str, with_estimator: bool = False) -> str:
+    """'21,5% (2023)': the latest figure and its year (and estimator); '–' when none."""
     if _missing(row.get("latest_value")):
         return "–"
-    estimator = labels.estimator(row["estimator"], lang)
-    return f"{fmt_percent(row['latest_value'], lang, 2)} ({int(row['latest_year'])}, {estimator})"
+    estimator = f", {labels.estimator(row['estimator'], lang)}" if with_estimator else ""
+    return f"{fmt_share(row['latest_value'], lang)} ({int(row['latest_year'])}{estimator})"
 
 
 def probability_range(low: float, high: float, lang: str) -> str:
@@ -153,29 +165,77 @@ def probability_range(low: float, high: float, lang: str) -> str:
     return f"{fmt_probability(low, lang)}–{fmt_probability(high, lang)}"
 
 
-def summary_table(headlines: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The executive-summary table, formatted in the report's language."""
+#: Eurostat categories read as "on track" and as "off track", to tell when the rule disagrees with the status.
+OPTIMISTIC = ("significant_progress", "target_achieved")
+PESSIMISTIC = ("insufficient_progress", "moving_away")
+
+
+def disagreement(row: pd.Series, lang: str) -> str:
+    """One sentence when the official-style category disagrees with the status ('–' when they agree)."""
+    category, status = row.get("eurostat_category"), row.get("status")
+    if status == "off_track" and category in OPTIMISTIC:
+        return t("s.rules_more_optimistic", lang)
+    if status == "on_track" and category in PESSIMISTIC:
+        return t("s.rules_more_pessimistic", lang)
+    return "–"
+
+
+def summary_table(headlines: pd.DataFrame, lang: str, by_estimator: bool = False) -> pd.DataFrame:
+    """Every target: status, latest value, paces, probability, the Eurostat-style verdict and why they differ.
+
+    With ``by_estimator`` (one row per estimator and target), the estimator has its own column.
+    """
     records = []
     for _, row in headlines.iterrows():
-        verdict = row.get("eurostat_category")
+        category = row.get("eurostat_category")
+        estimator = {t("col.estimator", lang): labels.estimator(row["estimator"], lang)} if by_estimator else {}
+        passed = bool(row.get("target_passed"))  # the year is over: its figure decides, not paces or rules
         records.append(
             {
                 t("col.target", lang): f"{target_label(row, lang)} — {labels.place(row['boundary'], lang)}",
+                **estimator,
                 t("col.status", lang): labels.status(row["status"], lang),
-                t("col.latest", lang): latest_value_label(row, lang),
-                t("col.observed_pace", lang): fmt_number(row.get("observed_pace_pp"), lang, 2),
-                t("col.required_pace", lang): fmt_number(row.get("required_pace_pp"), lang, 2),
+                t("col.compared", lang): compared_figure(row, lang),
+                t("col.observed_pace", lang): "–" if passed else fmt_number(row.get("observed_pace_pp"), lang, 2),
+                t("col.required_pace", lang): "–" if passed else fmt_number(row.get("required_pace_pp"), lang, 2),
                 t("col.probability", lang): fmt_probability(row.get("p_meet_in_year"), lang),
-                t("col.range", lang): "–"
-                if row.get("n_estimators", 0) < 2
-                else probability_range(row["p_low"], row["p_high"], lang),
-                t("col.verdict", lang): t(f"eurostat.{verdict}", lang)
-                if isinstance(verdict, str)
-                else t("eurostat.none", lang),
-                t("col.sentence", lang): sentence(pd.Series(row), lang),
+                t("col.verdict", lang): t(f"eurostat.{category}", lang)
+                if isinstance(category, str) and not passed
+                else "–",
+                t("col.why", lang): disagreement(row, lang),
             }
         )
     return pd.DataFrame(records)
+
+
+def outlet(publisher, is_mirror: bool, lang: str) -> str:
+    """An outlet's name (without the collector's notes in brackets), marked when it is a scraped copy."""
+    name = publisher.split(" (")[0].strip() if isinstance(publisher, str) and publisher else "–"
+    return f"{name} [{t('mirror', lang)}]" if bool(is_mirror) else name
+
+
+def source_label(source: pd.Series, lang: str) -> str:
+    """'Người Lao Động, 12 tháng 8, 2025': an outlet and its publication date."""
+    date = date_label(source.get("published_date"), lang)
+    name = outlet(source.get("publisher"), source.get("is_mirror", False), lang)
+    return name if date == "–" else f"{name}, {date}"
+
+
+def date_label(date, lang: str) -> str:
+    """A publication date as printed ('2025', '3/2025' or a full date in the locale); '–' when none."""
+    from analysis.i18n import fmt_date
+
+    if not isinstance(date, str) or not date:
+        return "–"
+    parts = date.split("-")
+    if len(parts) == 3:
+        return fmt_date(date, lang)
+    return f"{int(parts[1])}/{parts[0]}" if len(parts) == 2 else parts[0]
+
+
+def raw_row_label(file: str, row: int, lang: str) -> str:
+    """Where a raw row sits: 'tệp press_indicators.csv, dòng 33'."""
+    return t("raw_row", lang, file=file, row=int(row))
 
 
 def verdict_lines(headlines: pd.DataFrame, lang: str) -> list[str]:
@@ -208,12 +268,21 @@ def change_lines(changes: pd.DataFrame, assessments: pd.DataFrame, lang: str, li
     """
     if changes.empty:
         return []
-    if (changes["change"] == "first_edition").any():
-        return [t("change.first_edition", lang)]
+    for single in ("first_edition", "unchanged"):
+        if (changes["change"] == single).any():
+            return [t(f"change.{single}", lang)]
     order = {"outcome": 0, "status": 1, "new_target": 2, "new_figure": 3, "revised_figure": 4, "probability": 5}
     ranked = changes.assign(_order=changes["change"].map(order)).sort_values(
         ["_order", "indicator", "boundary"], kind="stable"
     )
+    # A target whose status changed says its probability on the same line, not on a second one.
+    same = ["indicator", "boundary", "estimator", "target_year"]
+    moved = ranked[ranked["change"] == "probability"].set_index(same)
+    status_keys = {tuple(row) for row in ranked.loc[ranked["change"] == "status", same].itertuples(index=False)}
+    with_status = pd.Series(
+        [tuple(r) in status_keys for r in ranked[same].itertuples(index=False)], index=ranked.index, dtype=bool
+    )
+    ranked = ranked[~((ranked["change"] == "probability") & with_status)]
     targets = assessments.drop_duplicates(["indicator", "boundary", "target_year"]).set_index(
         ["indicator", "boundary", "target_year"]
     )
@@ -240,6 +309,13 @@ def change_lines(changes: pd.DataFrame, assessments: pd.DataFrame, lang: str, li
                 if key in targets.index
                 else ""
             )
+        key = tuple(change[c] for c in same)
+        if change["change"] == "status" and key in moved.index:
+            probability = moved.loc[[key]].iloc[0]
+            values["p_before"] = fmt_probability(float(probability["before"]), lang)
+            values["p_after"] = fmt_probability(float(probability["after"]), lang)
+            lines.append(t("change.status_probability", lang, **values))
+            continue
         lines.append(t(f"change.{change['change']}", lang, **values))
     if len(ranked) > limit:
         lines.append(t("change.more", lang, n=len(ranked) - limit))
@@ -290,12 +366,11 @@ def observations_table(indicators: pd.DataFrame, indicator: str, boundary: str, 
         return pd.DataFrame()
     frame = frame.assign(
         label=[
-            fmt_percent(v, lang, 2)
-            + (f" ({fmt_number(lo, lang, 2)}–{fmt_number(hi, lang, 2)})" if not _missing(lo) else "")
+            fmt_share(v, lang) + (f" ({fmt_number(lo, lang, 2)}–{fmt_number(hi, lang, 2)})" if not _missing(lo) else "")
             for v, lo, hi in zip(frame["value"], frame["value_low"], frame["value_high"], strict=True)
         ]
     )
-    frame = frame.assign(est=[labels.estimator(e, lang) for e in frame["estimator"]])
+    frame = frame.assign(est=[labels.capitalised(labels.estimator(e, lang)) for e in frame["estimator"]])
     table = frame.pivot_table(index="year", columns="est", values="label", aggfunc=lambda v: " / ".join(v))
     table.index = [str(int(y)) for y in table.index]
     table.index.name = t("col.year", lang)
@@ -359,7 +434,7 @@ def base_value_sensitivity(
     records = []
     for base_year, label, value in sorted(set(candidates), key=lambda c: (c[0], c[2], c[1])):
         series = pd.Series({base_year: value, latest_year: float(primary.iloc[-1])})
-        record = {t("col.base_year", lang): f"{base_year}: {label}", t("col.value", lang): fmt_percent(value, lang, 2)}
+        record = {t("col.base_year", lang): f"{base_year}: {label}", t("col.value", lang): fmt_share(value, lang)}
         for goal in goals:
             result = eurostat_assessment(series, goal["value"], goal["year"])
             record[f"{labels.target_value(goal['value'], lang)} ({goal['year']})"] = (
@@ -387,37 +462,39 @@ def base_sensitivity(row: pd.Series, lang: str) -> str:
     return t("s.base_sensitivity", lang, items="; ".join(items)) if items else ""
 
 
+#: The methods of the appendix table, in order (the JSON also holds the single models).
+BENCHMARK_METHODS = ("default", "baseline", "textbook:naive", "textbook:drift")
+
+
 def benchmark_table(results: dict[str, dict], lang: str) -> pd.DataFrame:
-    """Benchmark figures per training setting and method, formatted."""
+    """Benchmark figures per window and method (out of sample), with the base rate and Eurostat's yes/no."""
     rows = []
-    for result in results.values():
-        setting = f"{result['window']}" if result["window"] else "∞"
-        for method, s in result["methods"].items():
+    for key, result in results.items():
+        setting = t("bench.full", lang) if key == "full" else key
+        for method in BENCHMARK_METHODS:
+            s = result["methods"].get(method)
+            if s is None:
+                continue
             rows.append(
                 {
                     t("col.training", lang): setting,
-                    t("col.method", lang): method,
+                    t("col.method", lang): t("method." + method.replace(":", "_"), lang),
                     t("col.smape", lang): fmt_number(s["smape"], lang, 2),
                     t("col.mase", lang): fmt_number(s["mase"], lang, 2),
                     t("col.cov80", lang): fmt_percent(100 * s["coverage80"], lang, 1),
                     t("col.cov95", lang): fmt_percent(100 * s["coverage95"], lang, 1),
                     t("col.brier", lang): fmt_number(s["brier"], lang, 3),
+                    t("col.stability", lang): fmt_number(100 * s["stability"], lang, 1),
                 }
             )
-        rows.append(
-            {
-                t("col.training", lang): setting,
-                t("col.method", lang): "Eurostat yes/no",
-                t("col.brier", lang): fmt_number(result["eurostat_yes_no_brier"], lang, 3),
-            }
-        )
-        rows.append(
-            {
-                t("col.training", lang): setting,
-                t("col.method", lang): "base rate",
-                t("col.brier", lang): fmt_number(result["base_rate_brier"], lang, 3),
-            }
-        )
+        for method, brier in (("base_rate", result["base_rate_brier"]), ("eurostat", result["eurostat_yes_no_brier"])):
+            rows.append(
+                {
+                    t("col.training", lang): setting,
+                    t("col.method", lang): t("method." + method, lang),
+                    t("col.brier", lang): fmt_number(brier, lang, 3),
+                }
+            )
     return pd.DataFrame(rows).fillna("")
 
 
@@ -444,8 +521,7 @@ def track_record_table(record: pd.DataFrame, lang: str) -> pd.DataFrame:
                 t("col.forecast_then", lang): interval,
                 t("col.outcome", lang): "–"
                 if _missing(row.get("outcome"))
-                else labels.status(row["outcome"], lang, symbol=False)
-                + f" ({fmt_percent(row['outcome_value'], lang, 2)})",
+                else labels.status(row["outcome"], lang, symbol=False) + f" ({fmt_share(row['outcome_value'], lang)})",
                 t("col.brier", lang): fmt_number(row["brier"], lang, 3),
                 t("col.inside80", lang): "–"
                 if _missing(row.get("inside80"))
@@ -453,3 +529,13 @@ def track_record_table(record: pd.DataFrame, lang: str) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def published_figures(text: str) -> str:
+    """The figures of a raw value as published, without the words around them ('–' when it has none).
+
+    The raw files quote the source, sometimes in the collector's English ('1,84 (text truncated'); the
+    report shows the numbers and lets the reason column say what is wrong with them.
+    """
+    found = re.match(r"\s*([<>≥≤~]?\s*\d[\d.,/%\s–-]*(?:\(\d[\d.,%]*\))?)", str(text))
+    return found.group(1).strip() if found else "–"

@@ -17,29 +17,41 @@ import pandas as pd
 from analysis.i18n import t
 
 
-def figure_html(fig, alt: str = "") -> str:
-    """A matplotlib figure as an embedded PNG ``<figure>`` (the figure is closed)."""
+def download_link(data: pd.DataFrame, name: str, lang: str) -> str:
+    """A link that hands over a table or a chart's data as CSV, embedded in the page (no server needed)."""
+    encoded = base64.b64encode(data.to_csv(index=False).encode("utf-8-sig")).decode()
+    file_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "data"
+    return (
+        f'<p class="download"><a download="{file_name}.csv" href="data:text/csv;charset=utf-8;base64,{encoded}">'
+        f"{html.escape(t('download.csv', lang))}</a></p>"
+    )
+
+
+def figure_html(fig, alt: str = "", data: pd.DataFrame | None = None, name: str = "chart", lang: str = "vi") -> str:
+    """A matplotlib figure as an embedded PNG ``<figure>`` with its alt text and, given ``data``, a CSV download.
+
+    The figure is closed.  ``alt`` says what the chart shows (latest value, target, band), not only its title.
+    """
     import matplotlib.pyplot as plt
 
     buffer = BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
-    data = base64.b64encode(buffer.getvalue()).decode()
-    return f'<figure class="chart"><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"/></figure>'
+    image = base64.b64encode(buffer.getvalue()).decode()
+    link = download_link(data, name, lang) if data is not None and not data.empty else ""
+    return f'<figure class="chart"><img alt="{html.escape(alt)}" src="data:image/png;base64,{image}"/>{link}</figure>'
 
 
-def table_html(frame: pd.DataFrame, caption: str | None = None) -> str:
-    """A DataFrame as a styled HTML table (no index), with an optional caption; '' when empty."""
+def table_html(frame: pd.DataFrame, caption: str | None = None, name: str | None = None, lang: str = "vi") -> str:
+    """A DataFrame as a styled HTML table (no index), with an optional caption and CSV download; '' when empty."""
     if frame.empty:
         return ""
     body = frame.to_html(index=False, escape=True, border=0, classes="data")
     if caption:
-        body = body.replace(
-            '<table border="0" class="dataframe data">',
-            f'<table class="dataframe data"><caption>{html.escape(caption)}</caption>',
-            1,
-        )
-    return body
+        body = re.sub(r"<table[^>]*>", f'<table class="data"><caption>{html.escape(caption)}</caption>', body, count=1)
+    else:
+        body = re.sub(r"<table[^>]*>", '<table class="data">', body, count=1)
+    return body + (download_link(frame, name, lang) if name else "")
 
 
 def heading(key: str, lang: str, level: int = 2) -> str:
@@ -58,6 +70,18 @@ def paragraph(text: str, css_class: str = "") -> str:
 def verdict_box(lines: list[str]) -> str:
     """The boxed list of verdict lines."""
     return '<div class="verdict"><ul>' + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul></div>"
+
+
+def status_block(title: str, lines: list[str], others: str = "") -> str:
+    """One series on page one: its title, one line per target, the other estimators in small print below."""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    note = f'<p class="others">{html.escape(others)}</p>' if others else ""
+    return f'<div class="status-block"><p class="block-title">{html.escape(title)}</p><ul>{items}</ul>{note}</div>'
+
+
+def keep_together(*fragments: str) -> str:
+    """Fragments printed on one page (a heading, its lead paragraph and its chart are not split)."""
+    return f'<div class="keep">{join(*fragments)}</div>'
 
 
 def join(*fragments: str) -> str:

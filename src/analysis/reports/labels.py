@@ -13,7 +13,7 @@ import pandas as pd
 from babel.dates import format_date
 
 from analysis.data.registry import indicator_name, load_registry
-from analysis.i18n import LOCALES, fmt_number, fmt_percent, t
+from analysis.i18n import LOCALES, fmt_number, fmt_share, t
 
 #: Status symbols that print in black and white.
 STATUS_SYMBOLS = {
@@ -56,6 +56,11 @@ def estimator(estimator_id: str, lang: str) -> str:
     return t(f"estimator.{estimator_id}", lang)
 
 
+def capitalised(text: str) -> str:
+    """The text with its first letter upper-case (a name used as a column heading)."""
+    return text[:1].upper() + text[1:]
+
+
 def status(status_id: str, lang: str, symbol: bool = True) -> str:
     """'✔ Đã đạt': the status word, with its black-and-white symbol."""
     word = t(f"status.{status_id}", lang)
@@ -64,7 +69,7 @@ def status(status_id: str, lang: str, symbol: bool = True) -> str:
 
 def value(number: float, unit: str, lang: str, qualifier: str | None = None, digits: int = 2) -> str:
     """A figure in its unit ('21,50%', '305.607 tỷ đồng'), with the source's qualifier ('khoảng 25%')."""
-    text = fmt_percent(number, lang, digits) if unit.startswith("percent") else fmt_number(number, lang, digits)
+    text = fmt_share(number, lang, digits) if unit.startswith("percent") else fmt_number(number, lang, digits)
     if qualifier and qualifier != "exact":
         text = f"{t('qualifier.' + qualifier, lang)} {text}"
     return text
@@ -72,9 +77,7 @@ def value(number: float, unit: str, lang: str, qualifier: str | None = None, dig
 
 def target_value(number: float, lang: str) -> str:
     """A target as stated: '25%', '17,5%', '4,16%' (no more decimals than it has)."""
-    number = float(number)
-    digits = next((d for d in (0, 1, 2) if round(number, d) == round(number, 6)), 2)
-    return fmt_percent(number, lang, digits)
+    return fmt_share(number, lang)
 
 
 def target(row: pd.Series, lang: str) -> str:

@@ -21,10 +21,10 @@ from analysis.data import stage as data_stage
 from analysis.data.provenance import sha256_of
 from analysis.models import stage as model_stage
 from analysis.models.assessment import observed_series
-from analysis.models.plan import PlanEntry, load_assessment_plan
+from analysis.models.plan import PlanEntry, load_assessment_plan, load_peers
 from analysis.models.schemas import SCHEMAS
 
-BENCHMARK_FILES = {"full": "benchmark-full.json", "window6": "benchmark-window6.json"}
+BENCHMARK_FILE = "benchmark.json"
 
 
 def _recorded_inputs(folder: Path, table: str) -> dict[str, str]:
@@ -114,6 +114,28 @@ class ReportData:
         return self._model_table("forecasts")
 
     @functools.cached_property
+    def peers(self):
+        """The places set beside the city (``peers`` in the assessment plan)."""
+        return load_peers()
+
+    def _derived(self, name: str) -> pd.DataFrame:
+        folder = config.processed_dir()
+        ensure_assessed(None)
+        if _stale(folder, name, [folder / "indicators.csv", folder / "assessments.csv"]):
+            model_stage.publish_derived(folder)
+        return tables.read(name, SCHEMAS[name])
+
+    @functools.cached_property
+    def what_it_takes(self) -> pd.DataFrame:
+        """Growth and money each open share target needs (``what_it_takes.csv``)."""
+        return self._derived("what_it_takes")
+
+    @functools.cached_property
+    def merged_city(self) -> pd.DataFrame:
+        """The merged city's share before the merger, or its band (``merged_city.csv``)."""
+        return self._derived("merged_city")
+
+    @functools.cached_property
     def changes(self) -> pd.DataFrame:
         """What changed since the previous edition (``changes.csv``, made on demand from ``reports/editions``)."""
         if self.as_of:
@@ -140,9 +162,8 @@ class ReportData:
 
     @functools.cached_property
     def benchmarks(self) -> dict[str, dict]:
-        """Benchmark results written by the batch or ``make bench`` (``{}`` when not run)."""
-        found = {name: tables.read_json(file) for name, file in BENCHMARK_FILES.items()}
-        return {name: result for name, result in found.items() if result}
+        """Benchmark results by window ('full', '6', ... '3') from the batch or ``make bench`` ({} if not run)."""
+        return (tables.read_json(BENCHMARK_FILE) or {}).get("windows", {})
 
     def entry(self, indicator: str, boundary: str) -> PlanEntry | None:
         """The plan entry of an indicator and boundary, if it is assessed."""

@@ -121,12 +121,30 @@ def notebook_to_html(
     return page_html(notebook_body(notebook), lang, title, vintage, as_of, produced)
 
 
+def render_files(
+    executed: Path, html_path: Path, pdf_path: Path, lang: str, title: str, vintage: str | None, as_of: int | None
+) -> None:
+    """An executed notebook -> its HTML page and PDF (what the batch runs for each report)."""
+    page = notebook_to_html(Path(executed), lang, title, vintage, as_of)
+    Path(html_path).write_text(page, encoding="utf-8")
+    html_to_pdf(page, Path(pdf_path))
+
+
 def html_to_pdf(page: str, pdf_path: Path, base_url: str | None = None) -> None:
-    """Render HTML to an A4 PDF with WeasyPrint (fonts embedded and subset by WeasyPrint)."""
+    """Render HTML to a tagged A4 PDF with WeasyPrint (fonts embedded and subset by WeasyPrint).
+
+    The PDF is written as PDF/UA-1: a structure tree (headings, lists, tables with header cells,
+    figures with the alt text of their image), the document language and title, and running
+    headers and footers marked as artifacts, so that a screen reader can follow it.
+    """
     import logging
 
     from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    HTML(string=page, base_url=base_url).write_pdf(str(pdf_path))
+    # A report is self-contained: a notebook output that links a stylesheet on the web or attaches
+    # file:///etc/passwd must not make the renderer fetch it, or embed it in the PDF.
+    fetcher = URLFetcher(allowed_protocols={"data"})
+    HTML(string=page, base_url=base_url, url_fetcher=fetcher).write_pdf(str(pdf_path), pdf_variant="pdf/ua-1")

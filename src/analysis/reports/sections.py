@@ -3,24 +3,71 @@
 Each function takes the :class:`~analysis.reports.loading.ReportData` of the report (tables,
 language, ``as_of``) and returns an HTML fragment; a notebook displays it with
 :func:`analysis.reports.html.show`.  Sections pick their indicators, places and targets from
-the assessment plan and the tables, never from numbers typed in a notebook.
+the assessment plan and the tables, never from numbers typed in a notebook.  Every table and
+chart carries its data as a CSV download in the HTML page.
 """
 
 from __future__ import annotations
 
-import pandas as pd
-from babel.lists import format_list
+import math
 
-from analysis.i18n import LOCALES, fmt_number, fmt_percent, fmt_probability, t
-from analysis.reports import charts, content, labels
-from analysis.reports.html import figure_html, heading, join, paragraph, table_html, verdict_box
+import pandas as pd
+
+from analysis.i18n import fmt_edition, fmt_number, fmt_percent, fmt_probability, fmt_share, t
+from analysis.models import forecasting
+from analysis.models.assessment import ON_TRACK_PROBABILITY
+from analysis.reports import charts, content, labels, merged, peers, requirements, verdict
+from analysis.reports.html import (
+    download_link,
+    figure_html,
+    heading,
+    join,
+    keep_together,
+    paragraph,
+    status_block,
+    table_html,
+    verdict_box,
+)
 from analysis.reports.loading import ReportData
+
+# --- shared ------------------------------------------------------------------------------
+
+
+def _chart_data(report: ReportData, indicator: str, boundary: str, estimator: str) -> pd.DataFrame:
+    """A fan chart's data: every estimator's observations, then the forecast of ``estimator`` with its intervals."""
+    observed = [
+        pd.DataFrame({"year": series.index, "estimator": name, "value": series.values})
+        for name, series in report.observed(indicator, boundary).items()
+    ]
+    forecast = report.forecast(indicator, boundary, estimator)
+    forecast = forecast[forecast["lo95"].notna()][["year", "median", "lo50", "hi50", "lo80", "hi80", "lo95", "hi95"]]
+    return pd.concat([*observed, forecast.assign(estimator=f"{estimator} (forecast)")], ignore_index=True)
+
+
+def chart_alt(report: ReportData, indicator: str, boundary: str, estimator: str, goals: list[dict], title: str) -> str:
+    """What a fan chart shows, in words: the latest figure, each target, the forecast and its 80% interval there."""
+    lang = report.lang
+    parts = [title]
+    series = report.observed(indicator, boundary).get(estimator)
+    if series is not None and len(series):
+        parts.append(f"{fmt_share(series.iloc[-1], lang)} ({int(series.index[-1])})")
+    forecast = report.forecast(indicator, boundary, estimator).set_index("year")
+    for goal in goals:
+        text = t("chart.target", lang, value=labels.target_value(goal["value"], lang), year=goal["year"])
+        if goal["year"] in forecast.index and not labels.missing(forecast.loc[goal["year"], "lo80"]):
+            row = forecast.loc[goal["year"]]
+            text += (
+                f": {t('chart.median', lang)} {fmt_percent(row['median'], lang, 1)}, "
+                f"{t('chart.band', lang, level=80)} {content.interval_text(row['lo80'], row['hi80'], lang)}"
+            )
+        parts.append(text)
+    return "; ".join(parts)
 
 
 def fan_chart_html(
     report: ReportData, indicator: str, boundary: str, estimator: str, goals: list[dict], title: str
 ) -> str:
-    """The fan chart of one series (its forecast for ``estimator``, every estimator's observations) as a figure."""
+    """The fan chart of one series (forecast of ``estimator``, every estimator's observations), alt text and data."""
     figure = charts.fan_chart(
         report.forecast(indicator, boundary, estimator),
         report.observed(indicator, boundary),
@@ -29,14 +76,34 @@ def fan_chart_html(
         estimator,
         title,
     )
-    return figure_html(figure, title)
+    alt = chart_alt(report, indicator, boundary, estimator, goals, title)
+    name = f"{indicator}-{boundary}-{estimator}"
+    return figure_html(figure, alt, _chart_data(report, indicator, boundary, estimator), name, report.lang)
 
 
-# --- summary ---------------------------------------------------------------------------
+def chart_title(indicator: str, boundary: str, estimator: str, lang: str) -> str:
+    """'Kinh tế số / GRDP — TP.HCM (trước sáp nhập) — Khung của Bộ KH&CN': what, where, by whose measure."""
+    return " — ".join(
+        (labels.indicator(indicator, lang), labels.place(boundary, lang), labels.estimator(estimator, lang))
+    )
+
+
+def _goals(rows: pd.DataFrame) -> list[dict]:
+    """Targets of assessment rows as ``{"year", "value"}`` for the charts (one per year)."""
+    pairs = sorted(set(zip(rows.target_year.astype(int), rows.target_value.astype(float), strict=True)))
+    return [{"year": year, "value": value} for year, value in pairs]
+
+
+def _primary(report: ReportData, indicator: str, boundary: str, primary_estimator: str) -> str:
+    entry = report.entry(indicator, boundary)
+    return primary_estimator or (entry.primary_estimator if entry else "")
+
+
+# --- summary -------------------------------------------------------------------------------
 
 
 def summary_headlines(report: ReportData) -> pd.DataFrame:
-    """One headline row per assessed target, in plan order (see :func:`content.headline_rows`).
+    """One headline row per planned target (the primary estimator's), in plan order.
 
     For an annual target only its first and last assessed years are headlines.
     """
@@ -45,111 +112,226 @@ def summary_headlines(report: ReportData) -> pd.DataFrame:
         rows = report.assessed(entry.indicator, entry.boundary)
         if entry.annual_target_years:
             rows = rows[rows["target_year"].isin([min(entry.annual_target_years), max(entry.annual_target_years)])]
-        if rows.empty:
-            continue
-        frames.append(content.headline_rows(rows, {entry.indicator: entry.primary_estimator}))
+        if not rows.empty:
+            frames.append(content.headline_rows(rows, {entry.indicator: entry.primary_estimator}))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def _tied_targets(report: ReportData) -> str | None:
-    """'22%, 25% và 40%': the targets of the first plan entry tied to an estimator (the city's targets)."""
-    for entry in report.plan:
+def _status_blocks(report: ReportData, entries) -> list[str]:
+    blocks = []
+    for entry in entries:
         rows = report.assessed(entry.indicator, entry.boundary)
-        if entry.primary_estimator and not rows.empty:
-            values = [
-                labels.target_value(v, report.lang) for v in rows.sort_values("target_year").target_value.unique()
-            ]
-            return format_list(values, locale=LOCALES[report.lang])
-    return None
+        if rows.empty:
+            continue
+        shown = verdict.shown_rows(rows, entry)
+        lines = [verdict.target_line(row, report.lang) for _, row in shown.iterrows()]
+        years = sorted(shown["target_year"].astype(int).unique())
+        others = verdict.others_line(rows, shown["estimator"].iloc[0], years, report.lang)
+        blocks.append(status_block(verdict.block_title(entry, report.lang), lines, others))
+    return blocks
 
 
-def summary_verdict(report: ReportData, headlines: pd.DataFrame) -> str:
-    """The first page: one verdict line per target, which estimator the target is tied to, how far estimators differ."""
+def summary_verdict(report: ReportData) -> str:
+    """Page one: per series, a status line per target (word and symbol), the other estimators one line below."""
     lang = report.lang
-    first = report.plan[0]
-    tied = _tied_targets(report)
-    gap = content.estimator_gap(report.indicators, first.indicator, first.boundary)
     return join(
-        heading("h.verdict", lang),
-        verdict_box(content.verdict_lines(headlines, lang)),
-        paragraph(t("s.official_tied", lang, targets=tied)) if tied is not None else "",
-        paragraph(t("s.spread", lang, gap=fmt_number(gap, lang, 1))),
-        paragraph(t("s.merged_note", lang), "note"),
+        heading("h.verdict", lang), *_status_blocks(report, report.plan), paragraph(t("p1.model_note", lang), "note")
     )
 
 
-def summary_targets_table(report: ReportData, headlines: pd.DataFrame) -> str:
-    """Every target in one table: latest value, paces, probability, range across estimators, verdict."""
-    return join(heading("h.targets_table", report.lang), table_html(content.summary_table(headlines, report.lang)))
+def summary_targets_table(report: ReportData) -> str:
+    """Every target: status, latest value, paces, probability, the official-style verdict and why they differ."""
+    lang = report.lang
+    return join(
+        heading("h.targets_table", lang),
+        table_html(content.summary_table(summary_headlines(report), lang), name="targets", lang=lang),
+    )
 
 
-def summary_charts(report: ReportData, headlines: pd.DataFrame) -> str:
-    """One fan chart per assessed series (its headline estimator), with its targets."""
+def summary_charts(report: ReportData) -> str:
+    """One fan chart per assessed series with a forecast (its primary estimator), with its targets."""
     lang = report.lang
     parts = [heading("h.charts", lang)]
-    for (indicator, boundary), group in headlines.groupby(["indicator", "boundary"], sort=False):
-        row = group.iloc[0]
-        if row["data_status"] != "ok":
+    for entry in report.plan:
+        rows = report.assessed(entry.indicator, entry.boundary)
+        if rows.empty:
             continue
-        estimator = row["estimator"]
-        place, source = labels.place(boundary, lang), labels.estimator(estimator, lang)
-        title = f"{labels.indicator(indicator, lang)} — {place} ({source})"
-        parts.append(fan_chart_html(report, indicator, boundary, estimator, _goals(group), title))
+        primary = verdict.primary_rows(rows, entry)
+        if primary["data_status"].iloc[0] != "ok":
+            continue
+        estimator = primary["estimator"].iloc[0]
+        title = chart_title(entry.indicator, entry.boundary, estimator, lang)
+        parts.append(fan_chart_html(report, entry.indicator, entry.boundary, estimator, _goals(primary), title))
+    return join(*parts)
+
+
+def what_it_takes_section(report: ReportData, indicators: tuple[str, ...] = ()) -> str:
+    """What the open targets would take: the growth the digital economy needs, the money the budget targets mean."""
+    lang = report.lang
+    needs = report.what_it_takes
+    if indicators:
+        needs = needs[needs["indicator"].isin(indicators)]
+    if needs.empty:
+        return ""
+    parts = [heading("h.what_it_takes", lang)]
+    parts += [paragraph(text) for text in requirements.share_sentences(needs, lang)]
+    share = requirements.share_table(needs, lang)
+    parts.append(table_html(share, name="what-it-takes-growth", lang=lang))
+    budgets = [
+        i for i in dict.fromkeys(needs["indicator"]) if needs[needs["indicator"] == i]["required_amount"].notna().any()
+    ]
+    for indicator in budgets:
+        parts.append(paragraph(requirements.budget_sentence(needs, indicator, lang)))
+        parts.append(
+            table_html(
+                requirements.budget_table(needs, indicator, lang),
+                caption=labels.indicator(indicator, lang),
+                name=f"what-it-takes-{indicator}",
+                lang=lang,
+            )
+        )
+    if budgets:
+        parts.append(paragraph(requirements.denominator_note(needs, lang), "note"))
+    return join(*parts)
+
+
+def peers_section(report: ReportData) -> str:
+    """The city beside its peers: latest share and targets, one table and chart panel per estimator family.
+
+    Only families that published figures for two places or more are compared.
+    """
+    lang = report.lang
+    figures = peers.latest_figures(report.indicators, report.peers)
+    compared = figures.groupby("estimator")["place"].transform("nunique") >= 2 if not figures.empty else []
+    figures = figures[compared] if len(figures) else figures
+    if figures.empty:
+        return ""
+    goals = peers.peer_targets(report.targets, figures)
+    place_names = {b: labels.place(b, lang) for b in figures["boundary"].unique()}
+    family_names = {e: labels.estimator(e, lang) for e in figures["estimator"].unique()}
+    dated = figures[figures["period"] == "Y"]
+    chart = charts.peers_chart(dated, goals, place_names, family_names, lang)
+    alt = "; ".join(
+        f"{family_names[r.estimator]}: {place_names[r.boundary]} {fmt_percent(r.value, lang, 1)} ({int(r.year)})"
+        for r in dated.itertuples()
+    )
+    data = figures[["place", "boundary", "estimator", "year", "value"]]
+    parts = [
+        keep_together(
+            heading("h.peers", lang), paragraph(t("txt.peers", lang)), figure_html(chart, alt, data, "peers", lang)
+        )
+    ]
+    for family in dict.fromkeys(figures["estimator"]):
+        table = peers.peers_table(figures, goals, family, lang)
+        parts.append(table_html(table, caption=family_names[family], name=f"peers-{family}", lang=lang))
+    return join(*parts)
+
+
+def merged_city_section(report: ReportData, indicator: str = "", merged_boundary: str = "") -> str:
+    """The merged city: its targets, its share before it existed (or the band and the missing figures)."""
+    lang = report.lang
+    entries = [
+        e for e in report.plan if (not indicator or e.indicator == indicator) and e.boundary.endswith("merged-2025-07")
+    ]
+    if merged_boundary:
+        entries = [e for e in entries if e.boundary == merged_boundary]
+    entries = [e for e in entries if e.primary_estimator]
+    if not entries:
+        return ""
+    entry = entries[0]
+    bridge = report.merged_city[
+        (report.merged_city["boundary"] == entry.boundary) & (report.merged_city["indicator"] == entry.indicator)
+    ]
+    from analysis.data.registry import load_registry
+    from analysis.models.merged_city import components, published_range
+
+    parts_of = components(entry.boundary, load_registry())
+    low_any, high_any = published_range(report.indicators, entry.indicator, entry.primary_estimator, parts_of)
+    parts = [heading("h.merged", lang), paragraph(t("txt.boundary", lang)), *_status_blocks(report, [entry])]
+    parts += [paragraph(text) for text in merged.sentences(bridge, lang, low_any, high_any)]
+    parts.append(
+        table_html(
+            merged.bridge_table(bridge, lang),
+            caption=t("s.merged_caption", lang, estimator=labels.estimator(entry.primary_estimator, lang)),
+            name="merged-city",
+            lang=lang,
+        )
+    )
+    unstated = report.indicators[
+        (report.indicators["indicator"] == entry.indicator)
+        & (report.indicators["boundary"] == entry.boundary)
+        & (report.indicators["period"] == "unstated")
+    ]
+    for row in unstated.itertuples():
+        span = "–".join(str(int(v)) for v in (row.span_start, row.span_end) if not labels.missing(v))
+        parts.append(
+            paragraph(
+                t(
+                    "s.merged_unstated",
+                    lang,
+                    estimator=labels.estimator(row.estimator, lang),
+                    value=fmt_share(row.value, lang),
+                    span=span,
+                ),
+                "note",
+            )
+        )
     return join(*parts)
 
 
 # --- one series (digital economy) ----------------------------------------------------------
 
 
-def _primary(report: ReportData, indicator: str, boundary: str, primary_estimator: str) -> str:
-    entry = report.entry(indicator, boundary)
-    return primary_estimator or (entry.primary_estimator if entry else "")
-
-
-def _goals(headlines: pd.DataFrame) -> list[dict]:
-    """Targets of headline rows as ``{"year", "value"}`` for the charts."""
-    years, values = headlines.target_year, headlines.target_value
-    return [{"year": int(y), "value": float(v)} for y, v in zip(years, values, strict=True)]
-
-
 def series_verdict(report: ReportData, indicator: str, boundary: str, primary_estimator: str = "") -> str:
-    """Verdict lines for one series' targets and how far its estimators differ."""
+    """Page one of a series report: the status of every target on the primary estimator, the others below."""
     lang = report.lang
-    rows = report.assessed(indicator, boundary)
-    headlines = content.headline_rows(rows, {indicator: _primary(report, indicator, boundary, primary_estimator)})
+    entry = report.entry(indicator, boundary)
+    if entry is None:
+        return ""
+    if primary_estimator and primary_estimator != entry.primary_estimator:
+        from dataclasses import replace
+
+        entry = replace(entry, primary_estimator=primary_estimator)
+    gap = content.estimator_gap(report.indicators, indicator, boundary)
+    spread = paragraph(t("s.spread", lang, gap=fmt_number(gap, lang, 1))) if not labels.missing(gap) else ""
     return join(
         heading("h.verdict", lang),
-        verdict_box(content.verdict_lines(headlines, lang)),
-        paragraph(
-            t("s.spread", lang, gap=fmt_number(content.estimator_gap(report.indicators, indicator, boundary), lang, 1))
-        ),
+        *_status_blocks(report, [entry]),
+        spread,
+        paragraph(t("p1.model_note", lang), "note"),
     )
 
 
 def series_targets_table(report: ReportData, indicator: str, boundary: str) -> str:
     """Every estimator against every target of one series."""
     rows = report.assessed(indicator, boundary)
-    table = content.summary_table(rows.assign(p_low=float("nan"), p_high=float("nan"), n_estimators=1), report.lang)
-    return join(heading("h.targets_table", report.lang), table_html(table))
+    rows = rows[rows.data_status != "no_observations"].sort_values(["target_year", "estimator"])
+    table = content.summary_table(rows, report.lang, by_estimator=True)
+    return join(
+        heading("h.targets_table", report.lang),
+        table_html(table, name=f"targets-{indicator}-{boundary}", lang=report.lang),
+    )
 
 
 def series_charts(report: ReportData, indicator: str, boundary: str, primary_estimator: str = "") -> str:
     """One fan chart per estimator with a forecast, each showing every estimator's observations."""
     lang = report.lang
     rows = report.assessed(indicator, boundary)
-    headlines = content.headline_rows(rows, {indicator: _primary(report, indicator, boundary, primary_estimator)})
     parts = [heading("h.charts", lang)]
-    for estimator in rows[rows.p_meet_in_year.notna() | rows.median_projection_value.notna()].estimator.unique():
-        title = f"{labels.indicator(indicator, lang)} — {labels.estimator(estimator, lang)}"
-        parts.append(fan_chart_html(report, indicator, boundary, estimator, _goals(headlines), title))
+    for estimator in rows[rows.data_status == "ok"].estimator.unique():
+        title = chart_title(indicator, boundary, estimator, lang)
+        parts.append(
+            fan_chart_html(report, indicator, boundary, estimator, _goals(rows[rows.estimator == estimator]), title)
+        )
     return join(*parts)
 
 
 def observations_section(report: ReportData, indicator: str, boundary: str) -> str:
     """Year x estimator table of the published figures."""
+    table = content.observations_table(report.indicators, indicator, boundary, report.lang)
     return join(
         heading("h.observations", report.lang),
-        table_html(content.observations_table(report.indicators, indicator, boundary, report.lang)),
+        table_html(table, name=f"observations-{indicator}-{boundary}", lang=report.lang),
     )
 
 
@@ -157,16 +339,21 @@ def rules_section(report: ReportData, indicator: str, boundary: str) -> str:
     """Official-style rules per estimator and target, their base-year sensitivity and the compound-growth pitfall."""
     lang = report.lang
     rows = report.assessed(indicator, boundary)
-    ok = rows[rows.p_meet_in_year.notna() | rows.median_projection_value.notna()]
-    parts = [heading("h.rules", lang), paragraph(t("txt.rules", lang)), table_html(content.rules_table(rows, lang))]
-    for _, row in ok.iterrows():
+    forecast = rows[rows.p_meet_in_year.notna()]
+    parts = [
+        heading("h.rules", lang),
+        paragraph(t("txt.rules", lang)),
+        table_html(content.rules_table(rows, lang), name=f"rules-{indicator}-{boundary}", lang=lang),
+        paragraph(t("s.model_range_once", lang), "note"),
+    ]
+    for _, row in forecast.iterrows():
         parts.append(
             paragraph(
-                f"{t('estimator.' + row.estimator, lang)}, {int(row.target_year)}: "
+                f"{labels.estimator(row.estimator, lang)}, {int(row.target_year)}: "
                 + content.base_sensitivity(row, lang)
             )
         )
-    for _, row in ok.sort_values("cagr_projection_value").tail(1).iterrows():
+    for _, row in forecast.sort_values("cagr_projection_value").tail(1).iterrows():
         parts.append(
             paragraph(
                 t(
@@ -185,82 +372,91 @@ def base_value_section(report: ReportData, indicator: str, boundary: str, primar
     """Eurostat verdicts against every figure published for the base year, one table per estimator."""
     lang = report.lang
     rows = report.assessed(indicator, boundary)
-    headlines = content.headline_rows(rows, {indicator: _primary(report, indicator, boundary, primary_estimator)})
     observed = report.observed(indicator, boundary)
     tables = []
-    for estimator in rows[rows.p_meet_in_year.notna() | rows.median_projection_value.notna()].estimator.unique():
-        table = content.base_value_sensitivity(
-            report.indicators, indicator, boundary, observed[estimator], _goals(headlines), lang
-        )
+    for estimator in rows[rows.data_status == "ok"].estimator.unique():
+        goals = _goals(rows[rows.estimator == estimator])
+        table = content.base_value_sensitivity(report.indicators, indicator, boundary, observed[estimator], goals, lang)
         if not table.empty:
-            tables.append(table_html(table, caption=labels.estimator(estimator, lang)))
+            tables.append(
+                table_html(table, caption=labels.estimator(estimator, lang), name=f"base-{estimator}", lang=lang)
+            )
     if not tables:
         return ""
     return join(heading("h.base_value", lang), paragraph(t("txt.base_value", lang)), *tables)
 
 
 def merged_boundary_section(report: ReportData, indicator: str, merged_boundary: str) -> str:
-    """The merged city: its assessments and every target stated for it."""
+    """The place after its merger (its targets, its share before it existed), and every target stated for it."""
     if not merged_boundary:
         return ""
-    lang = report.lang
-    merged = report.assessed(indicator, merged_boundary)
-    targets = report.targets
-    alternatives = targets[(targets.indicator == indicator) & (targets.boundary == merged_boundary)][
-        ["target_year", "value", "comparator", "legal_basis"]
-    ]
-    alternatives = alternatives.rename(
-        columns={
-            "target_year": t("col.year", lang),
-            "value": t("col.value", lang),
-            "legal_basis": t("col.method", lang),
-        }
-    )
     return join(
-        heading("h.boundary", lang),
-        paragraph(t("txt.boundary", lang)),
-        *[paragraph(content.sentence(row, lang)) for _, row in merged.iterrows()],
-        table_html(alternatives),
+        merged_city_section(report, indicator, merged_boundary),
+        merged_targets_table(report, indicator, merged_boundary),
     )
+
+
+def merged_targets_table(report: ReportData, indicator: str, boundary: str) -> str:
+    """Every target stated for a place: year, value, who stated it (outlet, date) and how many sources."""
+    lang = report.lang
+    targets = report.targets[(report.targets.indicator == indicator) & (report.targets.boundary == boundary)]
+    sources = report.sources.set_index("source_id")
+    rows = []
+    for _, row in targets.sort_values(["target_year", "value"]).iterrows():
+        value = labels.target_value(row["value"], lang)
+        if not labels.missing(row.get("value_high")):
+            value += f"–{labels.target_value(row['value_high'], lang)}"
+        if row.get("qualifier") not in (None, "exact") and isinstance(row.get("qualifier"), str):
+            value = f"{t('qualifier.' + row['qualifier'], lang)} {value}"
+        source = sources.loc[row["source_id"]] if row["source_id"] in sources.index else None
+        rows.append(
+            {
+                t("col.year", lang): str(int(row["target_year"])) if not labels.missing(row["target_year"]) else "–",
+                t("col.target", lang): value,
+                t("col.publisher", lang): content.source_label(source, lang) if source is not None else "–",
+                t("col.sources", lang): str(int(row["n_citations"])),
+            }
+        )
+    return table_html(pd.DataFrame(rows), caption=t("col.targets", lang), name=f"targets-{boundary}", lang=lang)
 
 
 # --- budget ------------------------------------------------------------------------------
 
 
 def budget_verdict(report: ReportData, indicator: str, boundary: str) -> str:
-    """The first year's sentence and the year the median path first meets the annual target."""
+    """Page one of the budget report: the target's status per year, when half the paths reach it, and its cost."""
     lang = report.lang
+    entry = report.entry(indicator, boundary)
     rows = report.assessed(indicator, boundary).sort_values("target_year")
-    first = rows.iloc[0]
-    year = first.median_year_met
-    crossing = (
-        str(int(year))
-        if year == year and year != float("inf")
-        else t("never_by_horizon", lang, year=int(rows.target_year.max()))
-    )
-    return join(
-        heading("h.verdict", lang),
-        verdict_box([content.sentence(row, lang) for _, row in rows.head(1).iterrows()]),
-        paragraph(
-            t(
-                "s.budget_cross",
-                lang,
-                target=labels.target_value(first.target_value, lang),
-                year=crossing,
-                first_year=int(first.target_year),
-                probability=fmt_probability(first.p_meet_in_year, lang),
-            )
-        ),
-    )
+    lines = [verdict.target_line(row, lang) for _, row in rows.iterrows()]
+    title = verdict.block_title(entry, lang) if entry else labels.indicator(indicator, lang)
+    parts = [heading("h.verdict", lang), status_block(title, lines)]
+    future = rows[rows.p_meet_in_year.notna()]
+    if not future.empty:
+        first, last = future.iloc[0], future.iloc[-1]
+        year = first.median_year_met
+        reached = year == year and year != float("inf")
+        values = {
+            "target": labels.target_value(first.target_value, lang),
+            "first_year": int(first.target_year),
+            "probability": fmt_probability(first.p_meet_in_year, lang),
+            "last_year": int(last.target_year),
+            "last_probability": fmt_probability(last.p_meet_in_year, lang),
+        }
+        key = "s.budget_cross" if reached else "s.budget_cross_never"
+        parts.append(paragraph(t(key, lang, **({"year": int(year)} if reached else {}), **values)))
+    parts.append(paragraph(requirements.budget_sentence(report.what_it_takes, indicator, lang)))
+    return join(*parts)
 
 
 def budget_pace_table(report: ReportData, indicator: str, boundary: str) -> str:
-    """Per target year: probability in the year, probability met by then, required pace, range across models."""
+    """Per target year: status, probability in the year, probability met by then, required pace, range across models."""
     lang = report.lang
     rows = report.assessed(indicator, boundary).sort_values("target_year")
     table = pd.DataFrame(
         {
             t("col.year", lang): rows.target_year.astype(int).astype(str),
+            t("col.status", lang): [labels.status(s, lang) for s in rows.status],
             t("col.probability", lang): [fmt_probability(p, lang) for p in rows.p_meet_in_year],
             t("col.p_by", lang): [fmt_probability(p, lang) for p in rows.p_met_by_year],
             t("col.required_pace", lang): [fmt_number(v, lang, 2) for v in rows.required_pace_pp],
@@ -270,19 +466,29 @@ def budget_pace_table(report: ReportData, indicator: str, boundary: str) -> str:
             ],
         }
     )
-    return join(heading("h.pace", lang), table_html(table))
+    needs = report.what_it_takes
+    amounts = table_html(
+        requirements.budget_table(needs, indicator, lang),
+        caption=t("h.what_it_takes", lang),
+        name=f"amounts-{indicator}",
+        lang=lang,
+    )
+    return join(
+        heading("h.pace", lang),
+        table_html(table, name=f"pace-{indicator}", lang=lang),
+        paragraph(t("s.model_range_once", lang), "note"),
+        amounts,
+        paragraph(requirements.denominator_note(needs[needs.indicator == indicator], lang), "note"),
+    )
 
 
 def budget_chart(report: ReportData, indicator: str, boundary: str) -> str:
-    """Fan chart of the budget share with the first year of its annual target."""
+    """Fan chart of the budget share with its target."""
     lang = report.lang
     rows = report.assessed(indicator, boundary).sort_values("target_year")
-    goals = (
-        [{"year": int(rows.iloc[0].target_year), "value": float(rows.iloc[0].target_value)}] if not rows.empty else []
-    )
-    title = labels.indicator(indicator, lang)
     estimator = rows.iloc[0].estimator if not rows.empty else "reported"
-    return join(heading("h.charts", lang), fan_chart_html(report, indicator, boundary, estimator, goals, title))
+    title = chart_title(indicator, boundary, estimator, lang)
+    return join(heading("h.charts", lang), fan_chart_html(report, indicator, boundary, estimator, _goals(rows), title))
 
 
 # --- data appendix ----------------------------------------------------------------------------
@@ -293,11 +499,17 @@ def estimators_section(report: ReportData) -> str:
     lang = report.lang
     first = report.plan[0]
     count = t("s.conflict_count", lang, n=report.conflicts.conflict_id.nunique(), m=len(report.exclusions))
+    table = content.observations_table(report.indicators, first.indicator, first.boundary, lang)
     return join(
         heading("h.estimators", lang),
         paragraph(t("txt.estimators", lang)),
         paragraph(count),
-        table_html(content.observations_table(report.indicators, first.indicator, first.boundary, lang)),
+        table_html(
+            table,
+            caption=f"{labels.indicator(first.indicator, lang)} — {labels.place(first.boundary, lang)}",
+            name="estimators",
+            lang=lang,
+        ),
     )
 
 
@@ -307,21 +519,27 @@ def boundary_section(report: ReportData) -> str:
 
 
 def conflicts_section(report: ReportData) -> str:
-    """Every conflicting figure, whether it was chosen and by which rule."""
+    """Every conflicting figure of the assessed indicators, whether it was chosen and by which rule."""
     lang = report.lang
-    view = report.conflicts
+    assessed = {entry.indicator for entry in report.plan}
+    view = report.conflicts[report.conflicts.indicator.isin(assessed)]
     table = pd.DataFrame(
         {
-            t("col.indicator", lang): view.indicator,
-            t("col.year", lang): view.year.astype("Int64").astype(str),
+            t("col.indicator", lang): [labels.indicator(i, lang) for i in view.indicator],
+            t("col.place", lang): [labels.place(b, lang) for b in view.boundary],
+            t("col.year", lang): [str(int(y)) if not labels.missing(y) else "–" for y in view.year],
             t("col.estimator", lang): [labels.estimator(e, lang) for e in view.estimator],
             t("col.value", lang): [fmt_number(v, lang, 2) for v in view.value],
-            t("col.publisher", lang): view.publisher.fillna("–"),
+            t("col.publisher", lang): [
+                content.outlet(p, m, lang) for p, m in zip(view.publisher, view.is_mirror, strict=True)
+            ],
             t("col.chosen", lang): [t("yes" if c else "no", lang) for c in view.chosen],
             t("col.rule", lang): [t("rule." + rule, lang) for rule in view.rule],
         }
     )
-    return join(heading("h.conflicts", lang), table_html(table))
+    others = report.conflicts.conflict_id.nunique() - view.conflict_id.nunique()
+    note = paragraph(t("s.conflicts_elsewhere", lang, n=others), "note") if others else ""
+    return join(heading("h.conflicts", lang), table_html(table, name="conflicts", lang=lang), note)
 
 
 def exclusions_section(report: ReportData) -> str:
@@ -330,61 +548,112 @@ def exclusions_section(report: ReportData) -> str:
     excluded = report.exclusions
     table = pd.DataFrame(
         {
-            t("col.row", lang): excluded.raw_file + ":" + excluded.raw_row.astype(str),
-            t("col.indicator", lang): excluded.indicator,
-            t("col.value", lang): excluded.value_as_published,
-            t("col.rule", lang): [t("rule." + rule, lang) for rule in excluded.rule],
+            t("col.row", lang): [
+                content.raw_row_label(f, r, lang) for f, r in zip(excluded.raw_file, excluded.raw_row, strict=True)
+            ],
+            t("col.indicator", lang): [labels.indicator(i, lang) for i in excluded.indicator],
+            t("col.value", lang): [content.published_figures(v) for v in excluded.value_as_published],
             t("col.reason", lang): [content.exclusion_reason(row, lang) for _, row in excluded.iterrows()],
         }
     )
-    return join(heading("h.exclusions", lang), table_html(table))
+    return join(heading("h.exclusions", lang), table_html(table, name="exclusions", lang=lang))
 
 
 def sources_section(report: ReportData) -> str:
-    """The sources of every figure of the assessed indicators."""
+    """The sources of every figure of the assessed indicators: outlet (mirrors marked), address, date."""
+    lang = report.lang
     indicators = report.indicators
     assessed = {entry.indicator for entry in report.plan}
     used = set(";".join(indicators[indicators.indicator.isin(assessed)].citations).split(";"))
-    sources = report.sources
-    table = sources[sources.source_id.isin(used)][["source_id", "publisher", "title", "published_date"]].fillna("–")
-    return join(heading("h.sources", report.lang), table_html(table))
+    sources = report.sources[report.sources.source_id.isin(used)].sort_values(["is_mirror", "publisher"])
+    table = pd.DataFrame(
+        {
+            t("col.publisher", lang): [
+                content.outlet(p, m, lang) for p, m in zip(sources.publisher, sources.is_mirror, strict=True)
+            ],
+            t("col.address", lang): [u if isinstance(u, str) and u else "–" for u in sources.url],
+            t("col.published", lang): [content.date_label(d, lang) for d in sources.published_date],
+        }
+    )
+    return join(
+        heading("h.sources", lang),
+        paragraph(t("txt.sources", lang), "note"),
+        table_html(table, name="sources", lang=lang),
+    )
 
 
 # --- method appendix ------------------------------------------------------------------------
 
 
 def models_section(report: ReportData) -> str:
-    """The forecast models and the official-style rules, in words."""
+    """The forecast models, the status rule and the official-style rules, in words."""
     lang = report.lang
+    document = forecasting.defaults_document()
+    hyper = forecasting.load_defaults()
     return join(
         heading("h.models", lang),
-        paragraph(t("txt.models", lang)),
+        paragraph(
+            t(
+                "txt.models",
+                lang,
+                n=document["provenance"]["series"],
+                damping=fmt_number(hyper.damping, lang, 2),
+                weight=fmt_percent(100 * hyper.naive_weight, lang, 1),
+            )
+        ),
+        # the no-change part keeps half its mass below today's level
+        paragraph(
+            t(
+                "txt.models_limits",
+                lang,
+                ceiling=fmt_percent(100 * (1 - hyper.naive_weight / 2), lang, 0),
+                typical=fmt_percent(100 * (math.exp(hyper.drift_mean) - 1), lang, 1),
+            )
+        ),
+        heading("h.status_rule", lang),
+        paragraph(t("txt.status_rule", lang, threshold=fmt_percent(100 * ON_TRACK_PROBABILITY, lang, 0))),
         heading("h.rules", lang),
         paragraph(t("txt.rules", lang)),
     )
 
 
+#: The window the city's series live in: the benchmark sentence and the calibration chart use it.
+REGIME_WINDOW = "3"
+
+
+def _regime(bench: dict[str, dict]) -> tuple[str, dict]:
+    key = REGIME_WINDOW if REGIME_WINDOW in bench else next(iter(bench))
+    return key, bench[key]
+
+
 def benchmark_section(report: ReportData) -> str:
-    """The M3 back-test: one sentence per training setting and the full table."""
+    """The M3 back-test: one sentence for the city's regime (three points) and the table for every window."""
     lang = report.lang
     bench = report.benchmarks
     if not bench:
         return join(heading("h.benchmark", lang), paragraph(t("s.no_benchmark", lang)))
-    sentences = [
-        paragraph(
-            t(
-                "s.benchmark",
-                lang,
-                n=b["series"],
-                smape=fmt_number(b["methods"]["default"]["smape"], lang, 2),
-                drift=fmt_number(b["methods"]["drift"]["smape"], lang, 2),
-                naive=fmt_number(b["methods"]["naive"]["smape"], lang, 2),
-                cov80=fmt_percent(100 * b["methods"]["default"]["coverage80"], lang, 1),
-            )
-        )
-        for b in bench.values()
-    ]
-    return join(heading("h.benchmark", lang), *sentences, table_html(content.benchmark_table(bench, lang)))
+    key, regime = _regime(bench)
+    default, baseline = regime["methods"]["default"], regime["methods"]["baseline"]
+    sentence = t(
+        "s.benchmark",
+        lang,
+        n=regime["series"],
+        horizon=regime["horizon"],
+        k=key if key != "full" else t("bench.full", lang),
+        smape=fmt_number(default["smape"], lang, 2),
+        old_smape=fmt_number(baseline["smape"], lang, 2),
+        naive=fmt_number(regime["methods"]["textbook:naive"]["smape"], lang, 2),
+        cov80=fmt_percent(100 * default["coverage80"], lang, 1),
+        brier=fmt_number(default["brier"], lang, 3),
+        base=fmt_number(regime["base_rate_brier"], lang, 3),
+        stability=fmt_number(100 * default["stability"], lang, 1),
+        old_stability=fmt_number(100 * baseline["stability"], lang, 1),
+    )
+    return join(
+        heading("h.benchmark", lang),
+        paragraph(sentence),
+        table_html(content.benchmark_table(bench, lang), name="benchmark", lang=lang),
+    )
 
 
 def calibration_section(report: ReportData) -> str:
@@ -393,11 +662,16 @@ def calibration_section(report: ReportData) -> str:
     if not bench:
         return ""
     lang = report.lang
-    first = next(iter(bench.values()))
+    key, regime = _regime(bench)
+    bins = pd.DataFrame(regime["methods"]["default"]["calibration"])
+    alt = "; ".join(
+        f"{fmt_percent(100 * r.mean_probability, lang, 0)} → {fmt_percent(100 * r.observed_frequency, lang, 0)}"
+        for r in bins.itertuples()
+    )
     return join(
         heading("h.calibration", lang),
-        paragraph(t("txt.calibration", lang)),
-        figure_html(charts.calibration_chart(pd.DataFrame(first["calibration"]), lang)),
+        paragraph(t("txt.calibration", lang, k=key if key != "full" else t("bench.full", lang))),
+        figure_html(charts.calibration_chart(bins, lang), alt, bins, "calibration", lang),
     )
 
 
@@ -411,11 +685,16 @@ def changes_section(report: ReportData) -> str:
     if not lines:
         return ""
     previous = (
-        paragraph(t("change.previous", lang, edition=report.previous_edition), "note")
+        paragraph(t("change.previous", lang, edition=fmt_edition(report.previous_edition, lang)), "note")
         if report.previous_edition
         else ""
     )
-    return join(heading("h.changes", lang), verdict_box(lines), previous)
+    every_change = download_link(report.changes, "changes", lang) if not report.changes.empty else ""
+    return join(heading("h.changes", lang), verdict_box(lines), previous, every_change)
+
+
+#: Below this many scored statements a mean Brier score or a coverage says nothing; the table speaks instead.
+TRACK_RECORD_MIN_SCORED = 10
 
 
 def track_record_section(report: ReportData) -> str:
@@ -425,15 +704,16 @@ def track_record_section(report: ReportData) -> str:
     lang = report.lang
     record = report.track_record
     primary = {(e.indicator, e.boundary): e.primary_estimator for e in report.plan}
-    shown = record[
-        [
-            primary.get((i, b)) in ("", None, e)
-            for i, b, e in zip(record.indicator, record.boundary, record.estimator, strict=True)
-        ]
+    keep = [
+        primary.get((i, b)) in ("", None, e)
+        for i, b, e in zip(record.indicator, record.boundary, record.estimator, strict=True)
     ]
-    summary = scores(record)
-    sentence = (
-        t(
+    shown = record[keep]
+    summary = scores(shown)
+    if 0 < summary["scored"] < TRACK_RECORD_MIN_SCORED:
+        sentence = t("s.track_record_few", lang, scored=summary["scored"], statements=summary["statements"])
+    elif summary["scored"]:
+        sentence = t(
             "s.track_record",
             lang,
             scored=summary["scored"],
@@ -442,15 +722,16 @@ def track_record_section(report: ReportData) -> str:
             inside80=fmt_percent(100 * summary["inside80"], lang, 0),
             inside95=fmt_percent(100 * summary["inside95"], lang, 0),
         )
-        if summary["scored"]
-        else t("s.track_record_none", lang)
-    )
-    table = content.track_record_table(shown, lang)
-    chart = figure_html(charts.track_record_chart(shown, lang), t("h.track_record", lang)) if not shown.empty else ""
+    else:
+        sentence = t("s.track_record_none", lang)
+    chart = ""
+    if not shown.empty:
+        alt = t("chart.track_probability", lang)
+        chart = figure_html(charts.track_record_chart(shown, lang), alt, shown, "track-record", lang)
     return join(
         heading("h.track_record", lang),
         paragraph(t("txt.track_record", lang)),
         paragraph(sentence),
         chart,
-        table_html(table),
+        table_html(content.track_record_table(shown, lang), name="track-record-table", lang=lang),
     )
