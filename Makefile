@@ -7,6 +7,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 KERNEL := hcmc-dx
 JOBS ?= 2
+# seconds `make report` waits for a run that still holds the lock (the nightly cron relies on it)
+WAIT ?= 600
 
 .DEFAULT_GOAL := help
 
@@ -51,7 +53,7 @@ assess: data
 
 ## report: set up, then produce every report (HTML + PDF, Vietnamese and English) under reports/
 report: $(STAMP)
-	$(PY) -m analysis run --jobs $(JOBS)
+	$(PY) -m analysis run --jobs $(JOBS) --wait $(WAIT)
 
 ## test: set up, then run the test suite
 test: $(STAMP)
@@ -62,13 +64,18 @@ bench: $(STAMP)
 	$(PY) -m analysis benchmark --window full 6 5 4 3 --out data/processed/benchmark.json
 	$(PY) -m analysis bench-batch --out reports/bench-batch.json
 
-## lab: open JupyterLab with the package's kernel
+## lab: open JupyterLab with the package's kernel (also when run as root, as on the set-up machine)
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-## clean: remove generated data and reports (raw data is never touched)
+## clean: remove generated tables and reports; keep the run history (reports/_runs) and the editions
 clean:
-	rm -rf data/processed/*.csv data/processed/*.json reports/*/ reports/*.html reports/*.json
+	rm -rf data/processed/*.csv data/processed/*.json data/processed/*.meta.yml
+	rm -rf reports/vi reports/en reports/_failed reports/.staging-* reports/*.html reports/.state.json
 	find . -name __pycache__ -prune -exec rm -rf {} +
 
-.PHONY: help setup lock lint data validate assess report test bench lab clean
+## distclean: clean, and also remove the run history, the editions and .venv
+distclean: clean
+	rm -rf reports/_runs reports/editions $(VENV)
+
+.PHONY: help setup lock lint data validate assess report test bench lab clean distclean

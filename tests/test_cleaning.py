@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from analysis.__main__ import main
@@ -134,6 +135,10 @@ def _run_clean(capsys) -> tuple[int, str]:
         ("value_as_published", "180,5", "above 100"),
         ("published_date", "2023-31-12", "month 31"),
         ("period", "sometime", "cannot read period"),
+        ("value_as_published", "١٢", "digits other than 0-9"),
+        ("value_as_published", "１２", "digits other than 0-9"),
+        ("period", "٢٠١٩", "digits other than 0-9"),
+        ("value_as_published", "1" * 400, "more than 20 digits"),
     ],
 )
 def test_bad_cell_names_file_row_column_and_writes_nothing(project, capsys, column, value, message):
@@ -237,7 +242,7 @@ def test_validate_lists_every_problem_of_a_candidate_file(tmp_path, capsys):
         csv.writer(handle).writerows([header, *rows])
     code = main(["validate", str(candidate)])
     out = capsys.readouterr().out
-    assert code == 1
+    assert code == 2
     assert "new_figures.csv:3:value_as_published" in out
     assert "new_figures.csv:4:geography" in out
     assert "new_figures.csv:4:published_date" in out
@@ -247,3 +252,73 @@ def test_validate_lists_every_problem_of_a_candidate_file(tmp_path, capsys):
 def test_validate_cli_exit_code_on_shipped_data():
     result = subprocess.run([sys.executable, "-m", "analysis", "validate"], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- hostile input that looks valid --------------------------------------------------------
+
+
+def _raw_bytes(project: Path, data: bytes) -> None:
+    """Replace the main raw file's bytes (and its sidecar checksum, as a new vintage would)."""
+    raw = project / "data" / "raw" / "press_indicators.csv"
+    raw.write_bytes(data)
+    meta = sidecar_path(raw)
+    text = meta.read_text(encoding="utf-8")
+    old = next(line for line in text.splitlines() if line.strip().startswith("sha256:"))
+    meta.write_text(text.replace(old, f"  sha256: {sha256_of(raw)}"), encoding="utf-8")
+
+
+def test_a_file_saved_with_a_byte_order_mark_is_read(project, capsys):
+    raw = project / "data" / "raw" / "press_indicators.csv"
+    _raw_bytes(project, b"\xef\xbb\xbf" + raw.read_bytes())
+    assert main(["clean"]) == 0, capsys.readouterr().err
+
+
+def test_an_encoding_error_names_the_row(project, capsys):
+    raw = project / "data" / "raw" / "press_indicators.csv"
+    lines = raw.read_bytes().split(b"\n")
+    lines[6] = lines[6].replace(b",", b",\xff", 1)
+    _raw_bytes(project, b"\n".join(lines))
+    code, err = _run_clean(capsys)
+    assert code == 2 and "press_indicators.csv:7: byte 0xff is not UTF-8" in err
+
+
+def test_a_repeated_column_name_is_an_error_not_a_silent_overwrite(project, capsys):
+    def repeat_title(rows):
+        rows[0][rows[0].index("source_url")] = "source_title"
+
+    _rewrite(project / "data" / "raw" / "press_indicators.csv", repeat_title)
+    code, err = _run_clean(capsys)
+    assert code == 2 and "press_indicators.csv:1:source_title: column name appears more than once" in err
+
+
+def test_repeated_rows_are_duplicates_not_conflicts(project, capsys):
+    raw = project / "data" / "raw" / "press_indicators.csv"
+    rows = list(csv.reader(raw.open(encoding="utf-8")))
+    _rewrite(raw, lambda rows_: rows_.extend(rows[1:] * 3))
+    assert main(["clean"]) == 0, capsys.readouterr().err
+    excluded = pd.read_csv(project / "data" / "processed" / "exclusions.csv")
+    duplicates = excluded[excluded.rule == "duplicate_row"]
+    assert len(duplicates) == 3 * (len(rows) - 1)
+    assert duplicates.reason.str.match(r"repeats press_indicators.csv row \d+ cell for cell").all()
+    conflicts = pd.read_csv(project / "data" / "processed" / "conflicts.csv")
+    assert conflicts.groupby("conflict_id").size().max() < 10  # no conflict between identical copies
+
+
+def test_formulas_are_neutralised_in_processed_csvs(project, capsys):
+    _rewrite(project / "data" / "raw" / "press_indicators.csv", _set(12, "source_title", '=HYPERLINK("http://x","y")'))
+    assert main(["clean"]) == 0, capsys.readouterr().err
+    sources = (project / "data" / "processed" / "sources.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK(" in sources and ",=HYPERLINK(" not in sources and '"=HYPERLINK(' not in sources
+
+
+def test_a_flood_of_problems_prints_a_capped_list(project, capsys):
+    def break_every_value(rows):
+        column = rows[0].index("value_as_published")
+        for row in rows[1:]:
+            row[column] = "mười tám"
+
+    _rewrite(project / "data" / "raw" / "press_indicators.csv", break_every_value)
+    code, err = _run_clean(capsys)
+    assert code == 2
+    assert err.count("\nerror: ") <= 50 and "more problem(s) of the same kinds" in err
+    assert str(project) not in err  # files are named as the operator knows them, not by absolute path

@@ -159,7 +159,7 @@ CODE_WORDS = re.compile(
 )
 ENGLISH = re.compile(
     r"\b(?:the|and|with|from|target|estimate|Ministry|Department|Committee|framework|growth|billion|which|"
-    r"percent|default|naive|drift|base rate)\b"
+    r"percent|default|naive|drift|base rate|baseline|window|model)\b"
 )
 
 
@@ -172,10 +172,12 @@ def test_vietnamese_pdfs_show_no_code_words(built, name):
     assert found == set(), found
 
 
-@pytest.mark.parametrize("name", ["summary", "hcmc-digital-economy", "hcmc-dx-budget"])
+@pytest.mark.parametrize("name", ["summary", "hcmc-digital-economy", "hcmc-dx-budget", "method-appendix"])
 def test_vietnamese_pdfs_read_in_vietnamese(built, name):
     text = _pdf_text(built / "reports" / "vi" / f"{name}.pdf")
     assert ENGLISH.findall(text) == []
+    if name == "method-appendix":
+        return
     first_page = subprocess.run(
         ["pdftotext", "-f", "1", "-l", "1", str(built / "reports" / "vi" / f"{name}.pdf"), "-"],
         capture_output=True,

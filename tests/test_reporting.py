@@ -92,3 +92,12 @@ def test_places_are_named_from_the_registry_in_each_language():
     assert labels.place("hcmc-merged-2025-07", "en") == "HCMC (merged, from 1 July 2025)"
     assert labels.place("vietnam", "vi") == "Cả nước"
     assert labels.target_value(17.5, "vi") == "17,5%" and labels.target_value(25.0, "en") == "25%"
+
+
+def test_a_long_table_prints_its_first_rows_and_hands_over_the_rest():
+    from analysis.reports.html import MAX_TABLE_ROWS, table_html
+
+    page = table_html(pd.DataFrame({"row": range(MAX_TABLE_ROWS + 50)}), name="long", lang="en")
+    assert page.count("<td>") == MAX_TABLE_ROWS
+    assert f"shows {MAX_TABLE_ROWS} of {MAX_TABLE_ROWS + 50} rows" in page
+    assert page.count("data:text/csv") == 1  # the download holds every row

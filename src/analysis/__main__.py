@@ -13,11 +13,15 @@ from pathlib import Path
 
 from analysis.errors import AnalysisError
 
+#: A file with a problem in every row would print megabytes; the first ones show what is wrong.
+MAX_PROBLEMS_SHOWN = 50
+
 
 def _cmd_clean(args: argparse.Namespace) -> int:
-    from analysis.data.stage import clean
+    from analysis.data.stage import clean, lock
 
-    published = clean()
+    with lock():
+        published = clean()
     for _name, path in published.items():
         print(f"wrote {path}")
     return 0
@@ -28,11 +32,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     paths = [Path(p) for p in args.files] or raw_files()
     problems = validate_files(paths)
-    for problem in problems:
+    for problem in problems[:MAX_PROBLEMS_SHOWN]:
         print(problem)
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        print(f"... and {len(problems) - MAX_PROBLEMS_SHOWN} more problem(s) of the same kinds")
     if problems:
         print(f"{len(problems)} problem(s) in {len(paths)} file(s)", file=sys.stderr)
-        return 1
+        return 2
     print(f"{len(paths)} file(s) valid")
     return 0
 
@@ -87,9 +93,12 @@ def _cmd_template(args: argparse.Namespace) -> int:
 
 
 def _cmd_assess(args: argparse.Namespace) -> int:
+    from analysis.data.stage import lock
     from analysis.models.stage import assess
 
-    for _name, path in assess(as_of=args.as_of, n_paths=args.paths).items():
+    with lock():
+        written = assess(as_of=args.as_of, n_paths=args.paths)
+    for _name, path in written.items():
         print(f"wrote {path}")
     return 0
 
@@ -176,6 +185,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         wait=args.wait,
         plan=Path(args.plan) if args.plan else None,
+        dry_run=args.dry_run,
+        quiet=args.quiet,
+        progress=sys.stderr.isatty() and not args.quiet,
     )
     return run(options, log=lambda message: print(message, flush=True))
 
@@ -185,14 +197,22 @@ def _cmd_bench_batch(args: argparse.Namespace) -> int:
     from analysis.storage import atomic_write_json
 
     result = bench_batch()
-    print(result)
+    print(f"cold / naive chain      {result['cold_over_naive']:.3f}   (target <= 0.25)")
+    print(f"warm / cold             {result['warm_over_cold']:.4f}  (target < 0.02)")
+    print(f"one new figure / cold   {result['one_figure_over_cold']:.3f}   (target <= 0.5)")
+    print(f"seconds per report, 60  {result['seconds_per_report_60']:.2f}    (target <= 3)")
+    print(f"machine: {result['machine']}")
     if args.out:
         atomic_write_json(Path(args.out), result)
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
+    from analysis.errors import EXIT_CODES
+
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis", description=__doc__, epilog=EXIT_CODES, formatter_class=argparse.RawTextHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser(
         "clean", help="raw -> data/processed (indicators, targets, conflicts, exclusions, sources)"
@@ -268,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--out", help="write here instead of the file the package reads")
     fit.set_defaults(func=_cmd_fit_defaults)
     run_parser = commands.add_parser(
-        "run", help="regenerate every report in notebooks/plan.yml (HTML + PDF, each language)"
+        "run", help="regenerate every report in notebooks/plan.yml (HTML + PDF, each language)", epilog=EXIT_CODES
     )
     run_parser.add_argument("--only", action="append", help="plan entry name (repeatable)")
     run_parser.add_argument(
@@ -286,6 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--wait", type=float, default=0.0, help="seconds to wait for another run's lock (default 0: exit)"
     )
     run_parser.add_argument("--plan", help="run plan (default notebooks/plan.yml)")
+    run_parser.add_argument("--dry-run", action="store_true", help="say what would be rebuilt and why; change nothing")
+    run_parser.add_argument("--quiet", action="store_true", help="print only errors and failures (for cron)")
     run_parser.set_defaults(func=_cmd_run)
     bench_batch = commands.add_parser("bench-batch", help="time naive chain vs batch cold vs batch warm")
     bench_batch.add_argument("--out", help="write the timings as JSON")
@@ -300,8 +322,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except AnalysisError as exc:
         lines = exc.lines()
-        for line in lines:
+        for line in lines[:MAX_PROBLEMS_SHOWN]:
             print(f"error: {line}", file=sys.stderr)
+        if len(lines) > MAX_PROBLEMS_SHOWN:
+            print(f"... and {len(lines) - MAX_PROBLEMS_SHOWN} more problem(s) of the same kinds", file=sys.stderr)
         print(f"{len(lines)} problem(s); nothing was written", file=sys.stderr)
         return exc.exit_code
 

@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: What the commands' exit codes mean (printed by ``--help``; the batch returns them).
+EXIT_CODES = (
+    "exit codes: 0 ok; 1 a report failed (its previous version kept); 2 bad input, plan or options; "
+    "3 another run holds the lock; 4 the Dask scheduler cannot be reached; 130 stopped by a signal"
+)
+
 
 class AnalysisError(Exception):
     """Root of the package's errors: a message for the operator and the exit code of the command."""
@@ -67,3 +73,7 @@ class RawDataError(AnalysisError):
 
 class PlanError(AnalysisError):
     """A plan file (assessment plan, run plan) is invalid; the message names the file and the entry."""
+
+
+class MissingTableError(AnalysisError, FileNotFoundError):
+    """A processed table a step needs has not been made yet; the message names the command that makes it."""

@@ -10,6 +10,7 @@ with the types its schema declares.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pandera.pandas as pa
 import yaml
 
 from analysis import __version__
-from analysis.errors import Problem, RawDataError
+from analysis.errors import MissingTableError, Problem, RawDataError
 from analysis.storage import publish_files
 
 CSV_FORMAT = "CSV, UTF-8, comma-separated, '.' decimal point, header row; an empty cell is a missing value"
@@ -101,6 +102,33 @@ def data_dictionary(
     }
 
 
+#: A text cell starting with one of these is a formula to Excel and LibreOffice (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9][0-9.,\s]*%?")
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with formula-like text cells neutralised by a leading apostrophe.
+
+    Analysts open the processed CSVs in Excel: a source title such as ``=HYPERLINK(...)`` must be
+    shown as text, not run.  Signed numbers written as text ("-3,5") are left as they are; the raw
+    files keep every cell as published.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or str(out[column].dtype) in ("string", "str"):
+            out[column] = out[column].map(
+                lambda value: (
+                    f"'{value}"
+                    if isinstance(value, str)
+                    and value.startswith(FORMULA_STARTS)
+                    and not _PLAIN_NUMBER.fullmatch(value)
+                    else value
+                )
+            )
+    return out
+
+
 def publish(
     directory: Path,
     tables: Mapping[str, tuple[pd.DataFrame, pa.DataFrameSchema]],
@@ -130,7 +158,7 @@ def publish(
         raise RawDataError(problems)
     files: dict[str, bytes] = {}
     for name, frame in validated.items():
-        files[f"{name}.csv"] = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        files[f"{name}.csv"] = spreadsheet_safe(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")
         dictionary = data_dictionary(name, frame, tables[name][1], produced_by, inputs)
         files[f"{name}.meta.yml"] = yaml.safe_dump(dictionary, allow_unicode=True, sort_keys=False, width=100).encode(
             "utf-8"
@@ -139,6 +167,16 @@ def publish(
         files[file_name] = text.encode("utf-8")
     published = publish_files(directory, files)
     return {path.stem: path for path in published if path.suffix == ".csv"}
+
+
+def _shown(path: Path) -> str:
+    """A path as an operator types it: relative to the project when inside it."""
+    from analysis import config
+
+    try:
+        return str(path.resolve().relative_to(config.project_root().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def read(name: str, schema: pa.DataFrameSchema | None = None, directory: Path | None = None) -> pd.DataFrame:
@@ -153,8 +191,8 @@ def read(name: str, schema: pa.DataFrameSchema | None = None, directory: Path | 
 
     path = (directory or config.processed_dir()) / f"{name}.csv"
     if not path.exists():
-        raise FileNotFoundError(
-            f"{path} is missing: run `python -m analysis clean` and `python -m analysis assess` "
+        raise MissingTableError(
+            f"{_shown(path)} is missing: run `python -m analysis clean` and `python -m analysis assess` "
             "(or `make report`) first"
         )
     frame = pd.read_csv(path, keep_default_na=True)

@@ -27,35 +27,130 @@ class Task:
     parameters: dict = field(default_factory=dict)
     as_of: int = 0
     timeout: int = 600
+    #: The processed data the report reads: None for everything, else {"indicators": [...], "tables": [...]}.
+    reads: dict | None = None
 
     @property
     def key(self) -> str:
         return f"{self.lang}/{self.name}" + (f"-as-of-{self.as_of}" if self.as_of else "")
 
 
+#: Parameters the run sets itself: a plan entry may not fix them.
+RUN_PARAMETERS = ("lang", "as_of")
+ENTRY_KEYS = ("name", "notebook", "title_key", "parameters", "index_status", "reads")
+
+
 def load_plan(path: Path | None = None) -> dict:
-    """Read the run plan (``notebooks/plan.yml``)."""
+    """Read and check the run plan (``notebooks/plan.yml``).
+
+    Raises
+    ------
+    PlanError
+        One line per problem, naming the file and the entry: unreadable YAML, a missing or
+        duplicated name, parameters that are not a mapping or that set ``lang``/``as_of``, a
+        notebook outside ``notebooks/``, an unknown language, a malformed ``reads``.
+    """
+    from analysis.i18n import LANGUAGES
+
     plan_path = path or config.run_plan_file()
-    document = yaml.safe_load(plan_path.read_text(encoding="utf-8")) or {}
-    if not isinstance(document.get("reports"), list):
+    try:
+        document = yaml.safe_load(plan_path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        raise PlanError(f"{plan_path}{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    except OSError as exc:
+        raise PlanError(f"{plan_path}: cannot be read ({exc.strerror or exc})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("reports"), list):
         raise PlanError(f"{plan_path}: expected a list under 'reports'")
+    problems = []
+    languages = document.get("languages", list(LANGUAGES))
+    if not isinstance(languages, list) or not languages or set(languages) - set(LANGUAGES):
+        problems.append(f"{plan_path}: languages must be a list drawn from {', '.join(LANGUAGES)}, got {languages!r}")
+    seen = set()
+    notebooks = config.notebooks_dir().resolve()
+    for number, entry in enumerate(document["reports"], 1):
+        where = f"{plan_path}: entry {number}"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: expected a mapping with name, notebook and parameters")
+            continue
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip():
+            problems.append(f"{where}: has no name")
+        elif name in seen:
+            problems.append(f"{where}: the name '{name}' is used twice")
+        else:
+            seen.add(name)
+            where = f"{plan_path}: entry '{name}'"
+        unknown = set(entry) - set(ENTRY_KEYS)
+        if unknown:
+            problems.append(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (allowed: {', '.join(ENTRY_KEYS)})")
+        notebook = entry.get("notebook")
+        if not isinstance(notebook, str) or not notebook:
+            problems.append(f"{where}: has no notebook")
+        elif not (notebooks / notebook).resolve().is_relative_to(notebooks):
+            problems.append(f"{where}: notebook {notebook} is outside notebooks/")
+        parameters = entry.get("parameters") or {}
+        if not isinstance(parameters, dict):
+            problems.append(f"{where}: parameters must be a mapping of name: value, got {type(parameters).__name__}")
+        else:
+            for fixed in RUN_PARAMETERS:
+                if fixed in parameters:
+                    problems.append(f"{where}: parameter '{fixed}' is set by the run (--lang, --as-of), not the plan")
+        if not _valid_reads(entry.get("reads")):
+            problems.append(f"{where}: reads must be 'all' or a mapping with lists under indicators and tables")
+    if problems:
+        raise PlanError("\n".join(problems))
     return document
 
 
-def notebook_parameters(notebook: Path) -> dict[str, str]:
-    """Declared parameters of a notebook: name -> type name, from its ``parameters`` cell (papermill)."""
+def _valid_reads(reads) -> bool:
+    if reads is None or reads == "all":
+        return True
+    return (
+        isinstance(reads, dict)
+        and set(reads) <= {"indicators", "tables"}
+        and all(isinstance(value, list) for value in reads.values())
+    )
+
+
+def report_reads(entry: dict) -> dict | None:
+    """What a report reads: ``reads`` from the plan; else its ``indicator`` parameter; None means everything."""
+    reads = entry.get("reads")
+    if reads == "all":
+        return None
+    if isinstance(reads, dict):
+        return {"indicators": list(reads.get("indicators", [])), "tables": list(reads.get("tables", []))}
+    indicator = (entry.get("parameters") or {}).get("indicator")
+    return {"indicators": [indicator], "tables": []} if indicator else None
+
+
+def notebook_parameters(notebook: Path, cache: dict | None = None) -> dict[str, str]:
+    """Declared parameters of a notebook: name -> type name, from its ``parameters`` cell (papermill).
+
+    ``cache`` (kept in the batch state) maps a notebook's sha256 to its answer: a run with nothing
+    to do does not import papermill.
+    """
+    import hashlib
+
+    key = hashlib.sha256(notebook.read_bytes()).hexdigest()
+    if cache is not None and key in cache:
+        return cache[key]
     import papermill
 
     declared = papermill.inspect_notebook(str(notebook))
-    return {name: (info.get("inferred_type_name") or "None") for name, info in declared.items()}
+    found = {name: (info.get("inferred_type_name") or "None") for name, info in declared.items()}
+    if cache is not None:
+        cache[key] = found
+    return found
 
 
 _TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool}
 
 
-def check_parameters(entry: dict, notebook: Path) -> list[str]:
+def check_parameters(entry: dict, notebook: Path, cache: dict | None = None) -> list[str]:
     """Problems with one plan entry's parameters: unknown names and wrong types, naming the entry."""
-    declared = notebook_parameters(notebook)
+    declared = notebook_parameters(notebook, cache)
     problems = []
     for name, value in (entry.get("parameters") or {}).items():
         if name not in declared:
@@ -74,7 +169,12 @@ def check_parameters(entry: dict, notebook: Path) -> list[str]:
 
 
 def plan_tasks(
-    plan: dict, only: list[str] | None = None, langs: list[str] | None = None, as_of: int = 0, timeout: int = 600
+    plan: dict,
+    only: list[str] | None = None,
+    langs: list[str] | None = None,
+    as_of: int = 0,
+    timeout: int = 600,
+    cache: dict | None = None,
 ) -> list[Task]:
     """Expand the plan into tasks, validating every entry first.
 
@@ -95,7 +195,7 @@ def plan_tasks(
         if not notebook.exists():
             problems.append(f"plan entry '{entry.get('name')}': notebook {entry['notebook']} not found")
             continue
-        problems.extend(check_parameters(entry, notebook))
+        problems.extend(check_parameters(entry, notebook, cache))
         if only and entry["name"] not in only:
             continue
         for lang in languages:
@@ -108,8 +208,34 @@ def plan_tasks(
                     dict(entry.get("parameters") or {}),
                     as_of,
                     timeout,
+                    report_reads(entry),
                 )
             )
     if problems:
         raise PlanError("\n".join(problems))
     return tasks
+
+
+def check_as_of(as_of: int) -> None:
+    """``--as-of`` must be a year the data can speak to: from the earliest figure to this year.
+
+    Raises
+    ------
+    PlanError
+        Naming the allowed range.
+    """
+    import csv
+    import datetime as dt
+
+    if not as_of:
+        return
+    this_year = dt.date.today().year
+    earliest = 1990
+    indicators = config.processed_dir() / "indicators.csv"
+    if indicators.exists():
+        with indicators.open(encoding="utf-8") as stream:
+            years = [row.get("year") for row in csv.DictReader(stream)]
+        found = [int(float(y)) for y in years if y]
+        earliest = min(found, default=earliest)
+    if not earliest <= as_of <= this_year:
+        raise PlanError(f"--as-of {as_of}: expected a year from {earliest} (the earliest figure) to {this_year}")

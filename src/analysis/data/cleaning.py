@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import math
 import re
 from dataclasses import dataclass
@@ -83,19 +84,37 @@ def read_raw_file(path: Path) -> tuple[pd.DataFrame, list[Problem]]:
     name = path.name
     problems: list[Problem] = []
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            rows = list(reader)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
         return pd.DataFrame(columns=RAW_COLUMNS), [
-            Problem(str(path), None, None, f"cannot read file: {exc}", "a UTF-8 CSV file")
+            Problem(name, None, None, f"cannot read file: {exc.strerror or exc}", "a readable UTF-8 CSV file")
+        ]
+    try:
+        # utf-8-sig: a file saved by Excel starts with a byte-order mark that is not part of the first column's name
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return pd.DataFrame(columns=RAW_COLUMNS), [
+            Problem(name, line, None, f"byte {data[exc.start]:#04x} is not UTF-8", "a file saved as UTF-8")
+        ]
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = next(reader, None)
+        rows = list(reader)
+    except csv.Error as exc:
+        return pd.DataFrame(columns=RAW_COLUMNS), [
+            Problem(name, reader.line_num, None, f"not a well-formed CSV row: {exc}", "quoted cells closed")
         ]
     if header is None:
         return pd.DataFrame(columns=RAW_COLUMNS), [
             Problem(name, 1, None, "file is empty", "a header row with " + ", ".join(RAW_COLUMNS))
         ]
     header = [h.strip() for h in header]
+    repeated = sorted({h for h in header if h and header.count(h) > 1})
+    for column in repeated:
+        problems.append(Problem(name, 1, column, "column name appears more than once", "each column named once"))
+    if repeated:
+        return pd.DataFrame(columns=RAW_COLUMNS), problems
     for column in RAW_COLUMNS:
         if column not in header:
             problems.append(Problem(name, 1, column, "missing column", "a header row with " + ", ".join(RAW_COLUMNS)))
@@ -373,6 +392,32 @@ def _exclusion_row(row: dict, rule: str, reason: str, reason_vi: str | None = No
         "reason": reason,
         "reason_vi": reason_vi,
     }
+
+
+def drop_duplicate_rows(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows that repeat an earlier row cell for cell (in any raw file) are duplicates, not conflicts.
+
+    A file pasted twice, or an import run twice, would otherwise turn every figure into a conflict
+    between identical rows.
+
+    Returns
+    -------
+    (kept, excluded)
+        The first occurrence of each row; the repeats, as exclusions naming the row they repeat.
+    """
+    if raw.empty:
+        return raw, pd.DataFrame(columns=EXCLUSION_COLUMNS)
+    content = [c for c in raw.columns if c not in ("raw_file", "raw_row")]
+    repeated = raw.duplicated(subset=content, keep="first")
+    if not repeated.any():
+        return raw, pd.DataFrame(columns=EXCLUSION_COLUMNS)
+    first = raw[~repeated].drop_duplicates(subset=content).set_index(content)[["raw_file", "raw_row"]]
+    excluded = []
+    for _, row in raw[repeated].iterrows():
+        original = first.loc[tuple(row[c] for c in content)]
+        reason = f"repeats {original['raw_file']} row {int(original['raw_row'])} cell for cell"
+        excluded.append(_exclusion_row(row.to_dict(), "duplicate_row", reason))
+    return raw[~repeated], pd.DataFrame(excluded, columns=EXCLUSION_COLUMNS)
 
 
 def apply_exclusion_rules(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -824,10 +869,12 @@ def clean_frames(raw: pd.DataFrame, curation: Curation, registry: Registry, as_o
     RawDataError
         With every problem (file, row, column, expected) when any row cannot be cleaned.
     """
+    raw, duplicates = drop_duplicate_rows(raw)
     records, curated, problems = parse_rows(raw, curation, registry)
     if problems:
         raise RawDataError(problems)
     kept, ruled_out = apply_exclusion_rules(records)
+    ruled_out = pd.concat([e for e in (duplicates, ruled_out) if not e.empty] or [ruled_out], ignore_index=True)
     kept = with_vintage_dates(kept)
     if as_of is not None:
         kept = published_by(kept, as_of)

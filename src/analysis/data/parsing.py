@@ -126,6 +126,23 @@ def detect_convention(*texts: str) -> str:
     return "vi" if any(_VIETNAMESE_LETTERS.search(t or "") for t in texts) else "en"
 
 
+#: More digits than this is not a figure anyone published (float would round it, or give inf).
+MAX_DIGITS = 20
+
+
+def ascii_digits_only(text: str) -> None:
+    """Reject digits other than 0-9 (Arabic-Indic, full-width, Devanagari...): Python would read them.
+
+    Raises
+    ------
+    ParseError
+        Naming the characters.
+    """
+    foreign = sorted({ch for ch in text or "" if ch.isdigit() and not ch.isascii()})
+    if foreign:
+        raise ParseError(f"'{text}' has digits other than 0-9 ({''.join(foreign)})", "digits 0-9")
+
+
 def parse_number(token: str, convention: str = "vi") -> float:
     """Parse one number written with Vietnamese or English separators.
 
@@ -142,10 +159,13 @@ def parse_number(token: str, convention: str = "vi") -> float:
         The number, unitless.
     """
     text = token.strip()
+    ascii_digits_only(text)
     sign = -1.0 if text.startswith("-") else 1.0
     text = text.lstrip("+-")
     if not re.fullmatch(r"\d[\d.,]*", text) or text[-1] in ".,":
         raise ParseError(f"'{token}' is not a number", ACCEPTED_NUMBER_FORMS)
+    if sum(ch.isdigit() for ch in text) > MAX_DIGITS:
+        raise ParseError(f"'{token[:30]}...' has more than {MAX_DIGITS} digits", "a published figure")
     dots, commas = text.count("."), text.count(",")
     if dots and commas:
         decimal = "." if text.rfind(".") > text.rfind(",") else ","
@@ -222,6 +242,7 @@ def parse_value(text: str, convention: str = "vi", rank_context: bool = False) -
     ParsedValue
         Value in the scale of the unit text (scale words applied), with qualifier.
     """
+    ascii_digits_only(text)
     if text is None or not str(text).strip():
         raise ParseError("empty value", ACCEPTED_NUMBER_FORMS)
     original = unicodedata.normalize("NFC", str(text).strip())
@@ -502,6 +523,7 @@ def parse_period(text: str) -> ParsedPeriod:
         Year, sub-annual marker or span, whether the year was approximate ("c. 2023"), and
         any parenthetical note kept verbatim.
     """
+    ascii_digits_only(text)
     raw = (text or "").strip()
     if not raw:
         raise ParseError("empty period", ACCEPTED_PERIODS)
@@ -606,6 +628,7 @@ def parse_published_date(text: str) -> str | None:
     raw = (text or "").strip()
     if not raw:
         return None
+    ascii_digits_only(raw)
     match = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", raw)
     if not match:
         raise ParseError(f"malformed date '{raw}'", "YYYY, YYYY-MM or YYYY-MM-DD")

@@ -27,6 +27,19 @@ def raw_files(directory: Path | None = None) -> list[Path]:
     return sorted((directory or config.raw_dir()).glob("*.csv"))
 
 
+def lock(timeout: float = 900):
+    """The lock of ``data/processed``: whoever writes the processed tables holds it.
+
+    Two batch runs into different output folders, or a run and a ``clean``, take turns instead of
+    writing the same tables at once.  Returns a ``filelock.FileLock`` (a context manager).
+    """
+    from filelock import FileLock
+
+    folder = config.processed_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(folder / ".lock"), timeout=timeout, thread_local=False)
+
+
 def input_files() -> list[Path]:
     """Every file the data stage reads: raw files, the curation list and the registry."""
     curation = [config.curation_file()] if config.curation_file().exists() else []

@@ -24,6 +24,7 @@ import numpy as np
 from scipy import optimize, special
 
 from analysis.models.forecasting import (
+    BASELINE_DAMPING,
     Hyperparameters,
     Mixture,
     Scale,
@@ -146,6 +147,17 @@ def fit_hyperparameters(trains, scale: Scale = LOG) -> tuple[Hyperparameters, di
     trains = [np.asarray(t, float) for t in trains]
     prior = fit_empirical_bayes([scale.forward(t) for t in trains])
     cases = origin_cases(trains)
+    if not cases:
+        # training parts shorter than HORIZON + 3 points leave nothing to choose damping and weight on
+        fallback = Hyperparameters(**{**prior.as_dict(), "damping": BASELINE_DAMPING, "naive_weight": 0.5})
+        return fallback, {
+            "series": len(trains),
+            "pseudo_forecasts": 0,
+            "chosen": {"damping": BASELINE_DAMPING, "naive_weight": 0.5, "note": "training parts too short"},
+            "best_without_stability_constraint": {},
+            "previous_default_stability": {},
+            "constraint_met": False,
+        }
     histories = [scale.forward(h) for h, _ in cases]
     futures = np.stack([scale.forward(f) for _, f in cases])
     steps = np.arange(1, HORIZON + 1)
@@ -200,6 +212,10 @@ def fit_hyperparameters(trains, scale: Scale = LOG) -> tuple[Hyperparameters, di
     return fitted, figures
 
 
+def _rounded(value):
+    return round(value, 6) if isinstance(value, float) else value
+
+
 def defaults_document(hyper: Hyperparameters, figures: dict, data: Path, seconds: float) -> str:
     """``forecast_defaults.yml``: the fitted values with their provenance (data, date, figures), as YAML text."""
     import datetime as dt
@@ -225,12 +241,12 @@ def defaults_document(hyper: Hyperparameters, figures: dict, data: Path, seconds
             "default's (analysis/models/forecast_fit.py)",
         },
         "figures": {
-            "chosen": {k: round(v, 6) for k, v in figures["chosen"].items()},
+            "chosen": {k: _rounded(v) for k, v in figures["chosen"].items()},
             "best_without_stability_constraint": {
-                k: round(v, 6) for k, v in figures["best_without_stability_constraint"].items()
+                k: _rounded(v) for k, v in figures["best_without_stability_constraint"].items()
             },
             "previous_default_stability": {
-                f"window_{k}": round(v, 6) for k, v in figures["previous_default_stability"].items()
+                f"window_{k}": _rounded(v) for k, v in figures["previous_default_stability"].items()
             },
             "constraint_met": figures["constraint_met"],
         },

@@ -42,11 +42,22 @@ def figure_html(fig, alt: str = "", data: pd.DataFrame | None = None, name: str 
     return f'<figure class="chart"><img alt="{html.escape(alt)}" src="data:image/png;base64,{image}"/>{link}</figure>'
 
 
+#: A printed table longer than this shows its first rows and says how many more the CSV holds.
+MAX_TABLE_ROWS = 200
+
+
 def table_html(frame: pd.DataFrame, caption: str | None = None, name: str | None = None, lang: str = "vi") -> str:
-    """A DataFrame as a styled HTML table (no index), with an optional caption and CSV download; '' when empty."""
+    """A DataFrame as a styled HTML table (no index), with an optional caption and CSV download; '' when empty.
+
+    Beyond :data:`MAX_TABLE_ROWS` rows the page shows the first ones and a note; the download holds all.
+    """
     if frame.empty:
         return ""
-    body = frame.to_html(index=False, escape=True, border=0, classes="data")
+    shown = frame.head(MAX_TABLE_ROWS)
+    body = shown.to_html(index=False, escape=True, border=0, classes="data")
+    if len(frame) > len(shown):
+        more = t("table.more_rows", lang, shown=len(shown), total=len(frame))
+        body += f'<p class="note">{html.escape(more)}</p>'
     if caption:
         body = re.sub(r"<table[^>]*>", f'<table class="data"><caption>{html.escape(caption)}</caption>', body, count=1)
     else:

@@ -13,7 +13,6 @@ import re
 from pathlib import Path
 
 import jinja2
-import nbformat
 
 from analysis import __version__
 from analysis.i18n import fmt_date, t
@@ -40,7 +39,7 @@ def stylesheet() -> str:
     return (TEMPLATES / "report.css").read_text(encoding="utf-8")
 
 
-def notebook_body(notebook: nbformat.NotebookNode) -> str:
+def notebook_body(notebook) -> str:
     """The report content of an executed notebook: HTML outputs and rendered Markdown, no code.
 
     Cells tagged parameters, injected-parameters, analyst-note or remove-cell are left out;
@@ -117,6 +116,8 @@ def notebook_to_html(
     produced: dt.date | None = None,
 ) -> str:
     """A self-contained HTML page from an executed notebook (see :func:`page_html`)."""
+    import nbformat
+
     notebook = nbformat.read(str(notebook_path), as_version=4)
     return page_html(notebook_body(notebook), lang, title, vintage, as_of, produced)
 

@@ -1,0 +1,364 @@
+"""Faults an operator meets in a year, with real processes: dead kernels, signals, kill -9, a kernel that
+fails to start, corrupt state, deleted tables, hostile notebook output, bad plans and options."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+import yaml
+from nbformat.v4 import new_code_cell, new_notebook
+
+from analysis.batch.kernels import KernelSlot
+from analysis.batch.run import RunOptions, _pool_size, run
+from conftest import copy_project, project_root
+
+BUDGET = {
+    "name": "hcmc-dx-budget",
+    "notebook": "03-budget.ipynb",
+    "title_key": "report.budget",
+    "parameters": {"indicator": "dt_budget_share", "boundary": "hcmc-pre-2025-07"},
+}
+
+
+def _notebook(path: Path, *sources: str) -> None:
+    notebook = new_notebook()
+    parameters = new_code_cell('lang: str = "vi"  # language\nas_of: int = 0  # year (0: all)')
+    parameters.metadata["tags"] = ["parameters"]
+    notebook.cells = [parameters, *(new_code_cell(source) for source in sources)]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, str(path))
+
+
+def _entry(name: str, notebook: str | None = None) -> dict:
+    """A plan entry; a new name is a report never published, so it is built without --force."""
+    return {"name": name, "notebook": f"{notebook or name}.ipynb", "title_key": "report.budget", "parameters": {}}
+
+
+def _plan(root: Path, name: str, entries: list[dict]) -> Path:
+    path = root / f"{name}.yml"
+    path.write_text(yaml.safe_dump({"languages": ["vi"], "reports": entries}), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    root = copy_project(tmp_path_factory.mktemp("faults"), notebooks=True)
+    notebooks = root / "notebooks"
+    _notebook(
+        notebooks / "leaks.ipynb",
+        "import os, pandas as pd\nleaked = 42",
+        "pd.set_option('display.max_rows', 3)\nos.chdir('/')",
+    )
+    _notebook(
+        notebooks / "checks.ipynb",
+        "import os, pandas as pd\nassert 'leaked' not in globals(), 'state leaked from the previous report'\n"
+        "assert pd.get_option('display.max_rows') == 60\nassert os.getcwd().endswith('notebooks')",
+    )
+    _notebook(notebooks / "killed.ipynb", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
+    _notebook(notebooks / "sleeps.ipynb", "import time\ntime.sleep(120)")
+    _notebook(
+        notebooks / "huge.ipynb",
+        "from IPython.display import HTML, display\n"
+        "display(HTML('<table>' + ''.join(f'<tr><td>{i}</td><td>row</td></tr>' for i in range(60000)) + '</table>'))",
+    )
+    _notebook(
+        notebooks / "hostile.ipynb",
+        "from IPython.display import HTML, display\n"
+        'display(HTML(\'<link rel="stylesheet" href="http://127.0.0.1:9/x.css">'
+        '<a rel="attachment" href="file:///etc/hostname">attached</a><p>hostile</p>\'))',
+    )
+    with project_root(root):
+        assert run(RunOptions(plan=_plan(root, "plan", [BUDGET]), jobs=1), log=lambda *_: None) == 0
+        yield root
+
+
+def _record(root: Path, output: str = "reports") -> dict:
+    return json.loads((root / output / "_runs" / "latest.json").read_text(encoding="utf-8"))
+
+
+def _state(root: Path, output: str = "reports") -> dict:
+    return json.loads((root / output / ".state.json").read_text(encoding="utf-8"))
+
+
+# --- kernels -------------------------------------------------------------------------------
+
+
+def test_a_reused_kernel_leaves_no_state_from_the_previous_report(project):
+    plan = _plan(project, "reuse", [_entry("leaks"), _entry("checks")])
+    assert run(RunOptions(plan=plan, jobs=1), log=lambda *_: None) == 0
+    reports = {r["key"]: r for r in _record(project)["reports"]}
+    assert reports["vi/leaks"]["status"] == reports["vi/checks"]["status"] == "ok"
+    assert reports["vi/leaks"]["kernel_pid"] == reports["vi/checks"]["kernel_pid"]  # one kernel, two reports
+
+
+def test_a_kernel_killed_mid_report_fails_that_report_only_and_is_replaced(project):
+    plan = _plan(project, "killed", [_entry("killed"), _entry("after-killed", "checks")])
+    messages: list[str] = []
+    assert run(RunOptions(plan=plan, jobs=1), log=messages.append) == 1
+    reports = {r["key"]: r for r in _record(project)["reports"]}
+    assert reports["vi/killed"]["status"] == "failed" and "Kernel died" in reports["vi/killed"]["error"]
+    assert reports["vi/after-killed"]["status"] == "ok"
+    assert reports["vi/killed"]["kernel_pid"] != reports["vi/after-killed"]["kernel_pid"]
+    state = _state(project)["reports"]
+    assert state["vi/after-killed"]["status"] == "ok" and state["vi/killed"]["status"].startswith("failed")
+    index = (project / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "vi/after-killed.pdf" in index and "vi/killed.pdf" not in index
+    assert not list((project / "reports").glob(".staging-*"))
+
+
+def test_rendering_has_a_time_limit(project):
+    plan = _plan(project, "huge", [_entry("huge")])
+    assert run(RunOptions(plan=plan, jobs=1, timeout=4), log=lambda *_: None) == 1
+    report = _record(project)["reports"][0]
+    assert report["status"] == "failed" and "rendering took longer than 4 s" in report["error"]
+
+
+def test_the_pdf_renderer_fetches_nothing_and_attaches_nothing(project):
+    plan = _plan(project, "hostile", [_entry("hostile")])
+    assert run(RunOptions(plan=plan, jobs=1), log=lambda *_: None) == 0
+    pdf = project / "reports" / "vi" / "hostile.pdf"
+    listing = subprocess.run(["pdfdetach", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert listing.startswith("0 embedded files")
+
+
+def test_a_kernel_that_dies_at_start_is_retried_once(tmp_path):
+    # An IPython start-up file kills the first kernel before it replies, once.
+    startup = tmp_path / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    marker = tmp_path / "die-once"
+    marker.write_text("x")
+    (startup / "00-die-once.py").write_text(
+        f"import os, pathlib\nmarker = pathlib.Path({str(marker)!r})\n"
+        "if marker.exists():\n    marker.unlink()\n    os._exit(1)\n",
+        encoding="utf-8",
+    )
+    slot = KernelSlot(str(tmp_path), {"IPYTHONDIR": str(tmp_path / "ipython")})
+    try:
+        slot.start()
+        assert slot.attempts == 2 and slot.km.is_alive()
+        # IPC sockets, not TCP ports: nothing to collide when two kernels start at once
+        assert json.loads(Path(slot.km.connection_file).read_text())["transport"] == "ipc"
+    finally:
+        slot.close()
+
+
+def test_jobs_are_capped_by_reports_and_cores():
+    assert _pool_size(RunOptions(jobs=1000), 1) == 1
+    assert _pool_size(RunOptions(jobs=1000), 50) <= (os.cpu_count() or 1)
+    assert _pool_size(RunOptions(jobs=0), 5) == 1
+
+
+# --- signals, with the batch as a real process ---------------------------------------------
+
+
+def _start_run(root: Path, plan: Path) -> subprocess.Popen:
+    env = {**os.environ, "ANALYSIS_ROOT": str(root)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "analysis", "run", "--plan", str(plan), "--jobs", "1"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_run_stops_its_kernels_and_cleans_up(project, sig):
+    quick = f"quick-{sig.name.lower()}"
+    plan = _plan(project, "sleep", [_entry(quick, "checks"), _entry("sleeps")])
+    published = project / "reports" / "vi" / f"{quick}.pdf"
+    process = _start_run(project, plan)
+    kernels = _wait_for_kernel(process)
+    deadline = time.monotonic() + 120
+    while not published.exists() and time.monotonic() < deadline:  # the quick report is published
+        time.sleep(0.3)
+    time.sleep(1)  # and the sleeping report is running
+    process.send_signal(sig)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 130, output
+    _gone, alive = psutil.wait_procs(kernels, timeout=15)
+    assert not alive, "kernels left running"
+    assert not list((project / "reports").glob(".staging-*"))
+    record = _record(project)
+    assert record["status"] == "stopped"
+    # what finished before the stop is published, in the state and on the index
+    assert {r["key"]: r["status"] for r in record["reports"]} == {f"vi/{quick}": "ok"}
+    assert _state(project)["reports"][f"vi/{quick}"]["status"] == "ok"
+    assert f"vi/{quick}.pdf" in (project / "reports" / "index.html").read_text(encoding="utf-8")
+    # the lock is free: the next run starts at once
+    assert run(RunOptions(plan=_plan(project, "plan", [BUDGET])), log=lambda *_: None) == 0
+
+
+def test_after_kill_9_nothing_is_left_running_and_the_next_run_cleans_up(project):
+    plan = _plan(project, "sleep", [_entry("sleeps")])
+    process = _start_run(project, plan)
+    kernels = _wait_for_kernel(process)
+    deadline = time.monotonic() + 120
+    while not list((project / "reports").glob(".staging-*")) and time.monotonic() < deadline:
+        time.sleep(0.2)  # the data stage is over and the report is running
+    time.sleep(1)
+    process.kill()
+    process.wait(timeout=10)
+    _gone, alive = psutil.wait_procs(kernels, timeout=15)  # kernels watch their parent and exit
+    assert not alive, "kernels outlived the killed run"
+    assert list((project / "reports").glob(".staging-*")), "a killed run leaves its staging folder"
+    messages: list[str] = []
+    assert run(RunOptions(plan=_plan(project, "plan", [BUDGET])), log=messages.append) == 0
+    assert not list((project / "reports").glob(".staging-*"))
+    assert any("left by a run that was killed" in m for m in messages)
+
+
+def _wait_for_kernel(process: subprocess.Popen, wait: float = 90) -> list[psutil.Process]:
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the run ended early: {process.stdout.read()}")
+        kernels = [
+            child for child in psutil.Process(process.pid).children() if "ipykernel" in " ".join(child.cmdline())
+        ]
+        if kernels:
+            return kernels
+        time.sleep(0.2)
+    raise AssertionError("no kernel started")
+
+
+# --- state, tables, files ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content", ['{"reports": {"vi/hcmc', '{"reports": null}'])
+def test_corrupt_or_foreign_state_means_rebuild_with_a_warning(project, content):
+    (project / "reports" / ".state.json").write_text(content, encoding="utf-8")
+    messages: list[str] = []
+    assert run(RunOptions(plan=_plan(project, "plan", [BUDGET])), log=messages.append) == 0
+    assert any(m.startswith("warning") and ".state.json" in m for m in messages)
+    assert _state(project)["reports"]["vi/hcmc-dx-budget"]["status"] == "ok"
+
+
+def test_a_processed_table_deleted_by_hand_is_rebuilt(project):
+    plan = _plan(project, "plan", [BUDGET])
+    assert run(RunOptions(plan=plan), log=lambda *_: None) == 0
+    (project / "data" / "processed" / "assessments.csv").unlink()
+    messages: list[str] = []
+    assert run(RunOptions(plan=plan), log=messages.append) == 0
+    assert (project / "data" / "processed" / "assessments.csv").exists()
+    assert any(m.startswith("data: cleaned") for m in messages)
+
+
+def test_a_stale_failed_notebook_goes_once_the_report_builds_again(project):
+    stale = project / "reports" / "_failed" / "vi" / "mended.ipynb"
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_text("{}", encoding="utf-8")
+    assert run(RunOptions(plan=_plan(project, "mended", [_entry("mended", "checks")])), log=lambda *_: None) == 0
+    assert not stale.exists()
+
+
+def test_published_files_are_readable_by_a_web_server(project):
+    old = os.umask(0o022)
+    try:
+        assert run(RunOptions(plan=_plan(project, "perm", [_entry("perm", "checks")])), log=lambda *_: None) == 0
+    finally:
+        os.umask(old)
+    reports = project / "reports"
+    published = ["index.html", "_runs/latest.json", ".state.json", "vi/perm.pdf", "vi/perm.html"]
+    for path in (reports / name for name in published):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
+
+
+def test_a_full_disk_still_leaves_a_record_and_prints_the_failure(project, monkeypatch):
+    import errno
+
+    from analysis.batch import run as batch_run
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(batch_run, "atomic_write_bytes", full)  # only the copy of a failed notebook
+    _notebook(project / "notebooks" / "raises.ipynb", "raise ValueError('injected')")
+    messages: list[str] = []
+    assert run(RunOptions(plan=_plan(project, "raises", [_entry("raises")])), log=messages.append) == 1
+    assert any("could not keep the failed notebook" in m and "No space left" in m for m in messages)
+    assert any(m.startswith("FAILED vi/raises") for m in messages)
+    assert _record(project)["reports"][0]["failed_notebook"] is None
+    assert not (project / "reports" / "_failed" / "vi" / "raises.ipynb").exists()
+
+
+# --- plans, options and exit codes ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "document, message",
+    [
+        ("reports: [", "not valid YAML"),
+        ({"reports": [{"notebook": "03-budget.ipynb", "parameters": {}}]}, "has no name"),
+        ({"reports": [BUDGET, BUDGET]}, "used twice"),
+        ({"reports": [{**BUDGET, "parameters": ["indicator"]}]}, "parameters must be a mapping"),
+        ({"languages": ["fr"], "reports": [BUDGET]}, "languages must be"),
+        ({"reports": [{**BUDGET, "notebook": "../../etc/x.ipynb"}]}, "outside notebooks/"),
+    ],
+)
+def test_a_bad_plan_is_one_line_per_problem_and_exit_2(project, document, message):
+    path = project / "bad-plan.yml"
+    path.write_text(document if isinstance(document, str) else yaml.safe_dump(document), encoding="utf-8")
+    messages: list[str] = []
+    assert run(RunOptions(plan=path), log=messages.append) == 2
+    assert any(m.startswith("error: ") and "bad-plan.yml" in m and message in m for m in messages), messages
+
+
+def test_an_unreachable_scheduler_has_its_own_exit_code(project):
+    messages: list[str] = []
+    options = RunOptions(plan=_plan(project, "remote", [_entry("remote", "checks")]), scheduler="tcp://127.0.0.1:9")
+    assert run(options, log=messages.append) == 4
+    assert any("scheduler" in m and m.startswith("error") for m in messages)
+
+
+def test_an_output_folder_that_cannot_be_written_is_exit_2(project):
+    blocker = project / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    messages: list[str] = []
+    assert run(RunOptions(plan=_plan(project, "plan", [BUDGET]), output=blocker / "reports"), log=messages.append) == 2
+    assert messages[0].startswith("error:")
+
+
+@pytest.mark.parametrize("year", [1800, 2999])
+def test_as_of_must_be_a_year_the_data_speaks_to(project, year):
+    messages: list[str] = []
+    assert run(RunOptions(plan=_plan(project, "plan", [BUDGET]), as_of=year), log=messages.append) == 2
+    assert any("--as-of" in m for m in messages)
+
+
+def test_the_help_lists_the_exit_codes():
+    shown = subprocess.run([sys.executable, "-m", "analysis", "run", "--help"], capture_output=True, text=True).stdout
+    assert "exit codes: 0 ok" in shown and "3 another run holds the lock" in shown and "130 stopped" in shown
+
+
+def test_the_data_stage_waits_for_another_writer(project, capsys):
+    import threading
+
+    from analysis.__main__ import main
+    from analysis.data import stage as data_stage
+
+    with project_root(project):
+        holder = data_stage.lock()
+        holder.acquire()
+        released = []
+
+        def release():
+            time.sleep(2)
+            released.append(time.time())
+            holder.release()
+
+        threading.Thread(target=release).start()
+        assert main(["clean"]) == 0  # the same lock as the batch's data stage
+    written = (project / "data" / "processed" / "indicators.csv").stat().st_mtime
+    assert released and written >= released[0] - 0.5
