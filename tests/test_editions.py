@@ -250,3 +250,41 @@ def test_a_new_figure_added_and_run_records_an_edition_naming_it(tmp_path):
     }
     page = (root / "reports" / "vi" / "summary.html").read_text(encoding="utf-8")
     assert "Số liệu mới" in page and "1,50" in page  # the summary says what changed, in Vietnamese
+
+
+def test_the_track_record_restates_only_the_years_a_new_figure_was_public_in(project, monkeypatch):
+    import analysis.models.track_record as track_record_module
+    from analysis.batch.bench import NEW_FIGURE
+    from analysis.data import stage as data_stage
+    from analysis.data.intake import add_figure
+    from analysis.models import stage as model_stage
+
+    def publish() -> tuple[list[int], str]:
+        restated: list[int] = []
+        original = track_record_module.restate
+
+        def counting(indicators, targets, plan, as_of, **kwargs):
+            restated.append(as_of)
+            return original(indicators, targets, plan, as_of, **kwargs)
+
+        monkeypatch.setattr(track_record_module, "restate", counting)
+        path = model_stage.publish_track_record(n_paths=300, reference_year=2026)
+        return restated, path.read_text(encoding="utf-8")
+
+    data_stage.clean()  # the outcomes that score the statements; the restatements read the raw files
+    model_stage.assess(n_paths=500)
+    first, _ = publish()
+    assert first == [2021, 2022, 2023, 2024, 2025]
+    again, _ = publish()
+    assert again == []
+    add_figure({**NEW_FIGURE, "published_date": "2026-11-01"})
+    after_this_year, _ = publish()
+    assert after_this_year == []  # public in 2026: no past year could have seen it
+    add_figure({**NEW_FIGURE, "period": "2024", "value_as_published": "23", "published_date": "2024-06-01"})
+    after_2024, cached = publish()
+    assert after_2024 == [2024, 2025]
+    # the cached statements are those a fresh restatement gives
+    for stale in (project / "data" / "processed" / ".cache").glob("*.csv"):
+        stale.unlink()
+    fresh, recomputed = publish()
+    assert fresh == [2021, 2022, 2023, 2024, 2025] and recomputed == cached

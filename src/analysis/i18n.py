@@ -17,9 +17,10 @@ import functools
 import math
 from pathlib import Path
 
-import yaml
 from babel.dates import format_date
 from babel.numbers import format_decimal
+
+from analysis.storage import parse_yaml
 
 LANGUAGES = ("vi", "en")
 LOCALES = {"vi": "vi_VN", "en": "en_GB"}
@@ -38,7 +39,7 @@ def catalogue(lang: str) -> dict[str, str]:
     if lang not in LANGUAGES:
         raise ValueError(f"lang must be one of {LANGUAGES}, got {lang!r}")
     path = LOCALE_DIR / f"{lang}.yml"
-    texts = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    texts = parse_yaml(path.read_text(encoding="utf-8")) or {}
     return {str(key): str(value) for key, value in texts.items()}
 
 

@@ -15,6 +15,19 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+import yaml
+
+
+def parse_yaml(text: str):
+    """Parse YAML text safely, with libyaml's loader when it is installed (about ten times faster).
+
+    Raises
+    ------
+    yaml.YAMLError
+        With the line and column of the problem.
+    """
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
 
 def _default_mode() -> int:
     umask = os.umask(0)

@@ -1,7 +1,7 @@
 """Warm kernels: a report runs in a kernel that is already up, with the heavy imports done.
 
 A :class:`KernelSlot` owns one IPython kernel for the length of a run.  The kernel starts (and
-imports pandas, matplotlib, statsmodels, the package and WeasyPrint) while the data stage is still
+imports pandas, matplotlib, the package, nbconvert and WeasyPrint) while the data stage is still
 running; each report then gets a fresh namespace in it (``%reset``, figures closed, options and
 the working folder restored), is executed by nbclient with papermill's parameter injection, and
 is rendered to HTML and PDF *in the same kernel process*, where fonts and templates are already
@@ -17,19 +17,34 @@ import contextlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from jupyter_core.utils import run_sync
 
+#: Optional modules that nothing in a run uses and that are slow to import: nbformat's jsonschema
+#: imports rfc3987-syntax 1.1 for IRI formats, which builds a grammar at import (1.6 s in each
+#: process; python-jsonschema#1521). Notebooks have no IRI formats. Blocked in the run and its kernels.
+UNUSED_SLOW_MODULES = ("rfc3987_syntax",)
+
 #: Imports done once per kernel, before its first report.
-WARM_UP = """
+WARM_UP = f"""
+import sys
+sys.modules.update({{name: None for name in {UNUSED_SLOW_MODULES!r} if name not in sys.modules}})
 import matplotlib
 matplotlib.use("agg")
-import pandas, statsmodels.api, matplotlib.pyplot, nbformat, weasyprint
-import analysis.reports.sections, analysis.reports.render
+import pandas, matplotlib.pyplot, nbformat, nbconvert.filters, weasyprint
+import analysis.reports.sections, analysis.reports.html, analysis.reports.loading, analysis.reports.render
 """
+
+
+def block_unused_slow_modules() -> None:
+    """Make :data:`UNUSED_SLOW_MODULES` fail to import in this process (their users treat them as optional)."""
+    for name in UNUSED_SLOW_MODULES:
+        sys.modules.setdefault(name, None)
+
 
 #: Run before every report: the previous report leaves nothing behind but imported modules.
 RESET = """
@@ -115,6 +130,11 @@ class KernelSlot:
             try:
                 with open(os.devnull, "wb") as quiet, self._error_log() as errors:
                     km.start_kernel(cwd=self.cwd, env={**os.environ, **self.env}, stdout=quiet, stderr=errors or quiet)
+                # this process's side of a report, imported while the kernel boots, not by the first report
+                block_unused_slow_modules()
+                import nbclient  # noqa: F401
+                import papermill.parameterize  # noqa: F401
+
                 # nbclient needs an asynchronous client (a blocking one stalls its dead-kernel watch);
                 # the slot's own calls run it to completion with run_sync, on this thread's loop
                 km.client_class = "jupyter_client.asynchronous.AsyncKernelClient"

@@ -14,6 +14,7 @@ import yaml
 
 from analysis import config
 from analysis.errors import PlanError
+from analysis.storage import parse_yaml
 
 
 @dataclass
@@ -54,7 +55,7 @@ def load_plan(path: Path | None = None) -> dict:
 
     plan_path = path or config.run_plan_file()
     try:
-        document = yaml.safe_load(plan_path.read_text(encoding="utf-8")) or {}
+        document = parse_yaml(plan_path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""

@@ -42,6 +42,7 @@ from analysis.batch.editions import editions_dir, record_edition
 from analysis.batch.execute import LocalPool, build_report, report_stem
 from analysis.batch.plan import Task, check_as_of, load_plan, plan_tasks
 from analysis.data import stage as data_stage
+from analysis.data.provenance import hash_files, package_fingerprint
 from analysis.errors import AnalysisError
 from analysis.models import stage as model_stage
 from analysis.storage import atomic_write_bytes, atomic_write_json
@@ -55,22 +56,6 @@ class Stopped(BaseException):
 
 
 # --- fingerprints ----------------------------------------------------------------------
-
-
-def _hash_files(paths: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(paths):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def code_fingerprint() -> str:
-    """Hash of the package source (code, styles, catalogue)."""
-    package = Path(__file__).resolve().parents[1]
-    return _hash_files(
-        [p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".mplstyle", ".yml", ".j2", ".css")]
-    )
 
 
 def data_inputs() -> list[Path]:
@@ -154,7 +139,7 @@ def rebuild_reason(task: Task, parts: dict, info: dict, output: Path, force: boo
 
 def data_stage_inputs(as_of: int) -> str:
     """Hash of what the data stage reads (and the year: a target year passes on 1 January)."""
-    return _hash_files(data_inputs()) + code_fingerprint() + str(as_of) + str(dt.date.today().year)
+    return hash_files(data_inputs()) + package_fingerprint() + str(as_of) + str(dt.date.today().year)
 
 
 def data_stage_needed(state: dict, as_of: int, force: bool) -> str | None:
@@ -415,7 +400,7 @@ def _run_locked(options: RunOptions, output: Path, log) -> int:
             return exc.exit_code
         record["data_stage_ran"] = data_ran
         record["inputs"] = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in data_inputs()}
-        package = code_fingerprint()
+        package = package_fingerprint()
         vintage = data_stage.load_manifest().get("data_vintage")
         slices: dict = {}
         todo = []
@@ -548,7 +533,7 @@ def _dry_run(tasks: list[Task], state: dict, output: Path, options: RunOptions, 
         log(f"data stage: would run ({reason}); reports whose data then changes are rebuilt too")
     else:
         log("data stage: up to date")
-    package = code_fingerprint()
+    package = package_fingerprint()
     slices: dict = {}
     for task in tasks:
         parts = report_fingerprint(task, package, data_slice_fingerprint(task.reads, slices))

@@ -496,9 +496,10 @@ def same_figure(a: float, a_decimals: int, b: float, b_decimals: int) -> bool:
 
 
 def _cluster(group: pd.DataFrame) -> list[pd.DataFrame]:
-    ordered = group.assign(_decimals=group["value_as_published"].map(decimals)).sort_values(
-        "_decimals", ascending=False, kind="stable"
-    )
+    ordered = group.assign(_decimals=group["value_as_published"].map(decimals))
+    if len(ordered) == 1:  # most keys hold one figure: skip the pandas work below
+        return [ordered]
+    ordered = ordered.sort_values("_decimals", ascending=False, kind="stable")
     clusters: list[list[int]] = []
     for index, row in ordered.iterrows():
         for members in clusters:
@@ -520,6 +521,8 @@ def _same_optional(a, b) -> bool:
 
 def _best_source(cluster: pd.DataFrame) -> pd.Series:
     """Representative row of one figure: most precise, then original outlet, then latest vintage."""
+    if len(cluster) == 1:
+        return cluster.iloc[0]
     ranked = cluster.assign(
         _original=~cluster["is_mirror"],
         _date=cluster["vintage_date"].map(parsing.date_sort_key),
@@ -552,11 +555,15 @@ def _other_attributions(cluster: pd.DataFrame, slot: pd.DataFrame) -> list[str]:
     """Estimators other than the cluster's own that the same figure is credited to in ``slot``."""
     head = cluster.iloc[0]
     others = slot[slot["estimator"] != head["estimator"]]
+    if others.empty:
+        return []
+    head_value, head_decimals = head["value"], int(head["_decimals"])
+    figures = zip(others["estimator"], others["value"], others["value_as_published"], strict=True)
     return sorted(
         {
-            row["estimator"]
-            for _, row in others.iterrows()
-            if same_figure(row["value"], decimals(row["value_as_published"]), head["value"], int(head["_decimals"]))
+            estimator
+            for estimator, value, text in figures
+            if same_figure(value, decimals(text), head_value, head_decimals)
         }
     )
 
@@ -849,6 +856,44 @@ def published_by(records: pd.DataFrame, as_of: int) -> pd.DataFrame:
     return records[(records["kind"] == "target") | public]
 
 
+@dataclass
+class Records:
+    """Raw rows parsed once: the figures kept (with their vintage dates) and the rows set aside."""
+
+    kept: pd.DataFrame
+    excluded: pd.DataFrame
+
+
+def prepare_records(raw: pd.DataFrame, curation: Curation, registry: Registry) -> Records:
+    """Parse every raw row, apply the curation and the exclusion rules, date each figure's vintage.
+
+    Raises
+    ------
+    RawDataError
+        With every problem (file, row, column, expected) when any row cannot be read.
+    """
+    raw, duplicates = drop_duplicate_rows(raw)
+    records, curated, problems = parse_rows(raw, curation, registry)
+    if problems:
+        raise RawDataError(problems)
+    kept, ruled_out = apply_exclusion_rules(records)
+    ruled_out = pd.concat([e for e in (duplicates, ruled_out) if not e.empty] or [ruled_out], ignore_index=True)
+    excluded = pd.concat([e for e in (curated, ruled_out) if not e.empty] or [curated], ignore_index=True)
+    return Records(with_vintage_dates(kept), excluded)
+
+
+def resolve(kept: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Merge and resolve the kept figures into ``(indicators, targets, conflicts)``."""
+    indicators, conflicts = consolidate(kept)
+    targets, target_conflicts = build_targets(kept)
+    all_conflicts = pd.concat(
+        [c for c in (conflicts, target_conflicts) if not c.empty] or [conflicts], ignore_index=True
+    )
+    sort_keys = ["indicator", "geography", "boundary", "level", "year", "period", "estimator", "kind"]
+    indicators = indicators.sort_values(sort_keys, kind="stable", na_position="first").reset_index(drop=True)
+    return indicators, targets.reset_index(drop=True), all_conflicts.reset_index(drop=True)
+
+
 def clean_frames(raw: pd.DataFrame, curation: Curation, registry: Registry, as_of: int | None = None) -> CleanResult:
     """Run every cleaning stage on raw rows already read; raise on any problem.
 
@@ -869,27 +914,13 @@ def clean_frames(raw: pd.DataFrame, curation: Curation, registry: Registry, as_o
     RawDataError
         With every problem (file, row, column, expected) when any row cannot be cleaned.
     """
-    raw, duplicates = drop_duplicate_rows(raw)
-    records, curated, problems = parse_rows(raw, curation, registry)
-    if problems:
-        raise RawDataError(problems)
-    kept, ruled_out = apply_exclusion_rules(records)
-    ruled_out = pd.concat([e for e in (duplicates, ruled_out) if not e.empty] or [ruled_out], ignore_index=True)
-    kept = with_vintage_dates(kept)
-    if as_of is not None:
-        kept = published_by(kept, as_of)
-    indicators, conflicts = consolidate(kept)
-    targets, target_conflicts = build_targets(kept)
-    all_conflicts = pd.concat(
-        [c for c in (conflicts, target_conflicts) if not c.empty] or [conflicts], ignore_index=True
-    )
-    excluded = pd.concat([e for e in (curated, ruled_out) if not e.empty] or [curated], ignore_index=True)
-    sort_keys = ["indicator", "geography", "boundary", "level", "year", "period", "estimator", "kind"]
-    indicators = indicators.sort_values(sort_keys, kind="stable", na_position="first").reset_index(drop=True)
+    records = prepare_records(raw, curation, registry)
+    kept = records.kept if as_of is None else published_by(records.kept, as_of)
+    indicators, targets, conflicts = resolve(kept)
     return CleanResult(
         indicators,
-        targets.reset_index(drop=True),
-        all_conflicts.reset_index(drop=True),
-        excluded.sort_values(["raw_file", "raw_row"]).reset_index(drop=True),
+        targets,
+        conflicts,
+        records.excluded.sort_values(["raw_file", "raw_row"]).reset_index(drop=True),
         build_sources(kept),
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from analysis.errors import PlanError
+from analysis.storage import parse_yaml
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def load_curation(path: Path | None) -> Curation:
     if path is None or not path.exists():
         return Curation()
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        document = parse_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise PlanError(f"{path.name}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(document, dict):

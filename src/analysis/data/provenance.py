@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from analysis.errors import Problem
+from analysis.storage import parse_yaml
 
 #: Fields every sidecar must fill: (section path, field).
 REQUIRED_FIELDS = (
@@ -54,6 +55,22 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def hash_files(paths: list[Path]) -> str:
+    """Hex sha256 of several files' names and bytes, in name order."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def package_fingerprint() -> str:
+    """Hash of the package source (code, styles, catalogue, templates): what a cached result was computed with."""
+    package = Path(__file__).resolve().parents[1]
+    suffixes = (".py", ".mplstyle", ".yml", ".j2", ".css")
+    return hash_files([p for p in package.rglob("*") if p.is_file() and p.suffix in suffixes])
+
+
 def sidecar_path(path: Path) -> Path:
     """``data/raw/x.csv`` -> ``data/raw/x.csv.meta.yml``."""
     return path.with_name(path.name + ".meta.yml")
@@ -70,7 +87,7 @@ def read_sidecar(path: Path) -> dict:
     meta = sidecar_path(path)
     if not meta.exists():
         return {}
-    document = yaml.safe_load(meta.read_text(encoding="utf-8"))
+    document = parse_yaml(meta.read_text(encoding="utf-8"))
     return document if isinstance(document, dict) else {"_not_a_mapping": document}
 
 

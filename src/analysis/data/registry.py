@@ -18,6 +18,7 @@ import yaml
 
 from analysis import config
 from analysis.errors import PlanError
+from analysis.storage import parse_yaml
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def _pair(value, where: str, key: str) -> dict[str, str]:
 
 def _read(path: Path) -> dict:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = parse_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise PlanError(f"{path}: the registry file is missing") from None
     except yaml.YAMLError as exc:

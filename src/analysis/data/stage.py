@@ -12,7 +12,17 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import __version__, config, tables
-from analysis.data.cleaning import RAW_COLUMNS, CleanResult, clean_frames, parse_rows, read_raw_file
+from analysis.data.cleaning import (
+    RAW_COLUMNS,
+    CleanResult,
+    Records,
+    clean_frames,
+    parse_rows,
+    prepare_records,
+    published_by,
+    read_raw_file,
+    resolve,
+)
 from analysis.data.curation import Curation, load_curation
 from analysis.data.provenance import check_checksum, sha256_of
 from analysis.data.registry import load_registry, registry_files
@@ -121,6 +131,26 @@ def clean_in_memory(
     result = clean_frames(raw, _curation(curation), load_registry(), as_of=as_of)
     coerced = {name: tables.validate(name, frame, SCHEMAS[name])[0] for name, frame in result.tables().items()}
     return CleanResult(**coerced)
+
+
+def records_in_memory(raw_directory: Path | None = None, curation: Path | None = None) -> Records:
+    """Every raw file parsed once, for restating the tables at several past years (see :func:`resolve_tables`)."""
+    raw, _ = read_raw(raw_directory)
+    return prepare_records(raw, _curation(curation), load_registry())
+
+
+def visible_as_of(records: Records, as_of: int) -> pd.DataFrame:
+    """The kept figures public by the end of ``as_of`` (targets whenever stated)."""
+    return published_by(records.kept, as_of)
+
+
+def resolve_tables(visible: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(indicators, targets)`` resolved from the figures of :func:`visible_as_of`, typed by their schemas."""
+    indicators, targets, _ = resolve(visible)
+    return (
+        tables.validate("indicators", indicators, SCHEMAS["indicators"])[0],
+        tables.validate("targets", targets, SCHEMAS["targets"])[0],
+    )
 
 
 def clean(

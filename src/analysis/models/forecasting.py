@@ -36,8 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import yaml
 from scipy import special
+
+from analysis.storage import parse_yaml
 
 #: Quantile name -> level of the predictive distribution.
 QUANTILES = {"lo95": 0.025, "lo80": 0.10, "lo50": 0.25, "median": 0.50, "hi50": 0.75, "hi80": 0.90, "hi95": 0.975}
@@ -123,7 +124,7 @@ class Hyperparameters:
 @functools.cache
 def defaults_document(path: Path = DEFAULTS_FILE) -> dict:
     """``forecast_defaults.yml``: the shipped hyperparameters, their provenance and the figures of the fit."""
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return parse_yaml(path.read_text(encoding="utf-8"))
 
 
 def load_defaults(path: Path = DEFAULTS_FILE) -> Hyperparameters:

@@ -14,6 +14,7 @@ import yaml
 
 from analysis import config
 from analysis.errors import PlanError
+from analysis.storage import parse_yaml
 
 ENTRY_KEYS = {"indicator", "boundary", "target_years", "annual_target_years", "primary_estimator"}
 PLAN_KEYS = {"assessments", "peers"}
@@ -136,7 +137,7 @@ def parse_peers(document: object, source: str = "assessment plan") -> tuple[Peer
 def _read_plan(path: Path | None) -> tuple[object, str]:
     plan_path = path or config.assessment_plan_file()
     try:
-        return yaml.safe_load(plan_path.read_text(encoding="utf-8")), plan_path.name
+        return parse_yaml(plan_path.read_text(encoding="utf-8")), plan_path.name
     except FileNotFoundError:
         raise PlanError(f"{plan_path}: the assessment plan is missing") from None
     except yaml.YAMLError as exc:

@@ -7,17 +7,20 @@ tables and the assessment plan and publishes ``forecasts.csv`` and ``assessments
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 import pandas as pd
 
 from analysis import config, tables
-from analysis.data.provenance import sha256_of
-from analysis.data.stage import clean_in_memory, load_table
+from analysis.data.provenance import hash_files, package_fingerprint, sha256_of
+from analysis.data.registry import registry_files
+from analysis.data.stage import clean_in_memory, load_table, records_in_memory, resolve_tables, visible_as_of
 from analysis.models.assessment import assess as run_assessment
 from analysis.models.plan import load_assessment_plan
 from analysis.models.schemas import SCHEMAS
+from analysis.storage import atomic_write_bytes
 
 
 def table_name(name: str, as_of: int | None = None) -> str:
@@ -76,17 +79,26 @@ def load_result(name: str, as_of: int | None = None, directory: Path | None = No
 def publish_track_record(directory: Path | None = None, n_paths: int = 2000, reference_year: int | None = None) -> Path:
     """Restate every planned target at each past year and publish ``track_record.csv`` (see :mod:`track_record`).
 
-    Reads today's ``assessments.csv`` for the outcomes that score the earlier statements.
+    Reads today's ``assessments.csv`` for the outcomes that score the earlier statements.  Each
+    year's restatement is cached in ``data/processed/.cache/`` on the figures public by then, the
+    plan, the registry and the package's code: a figure published this year restates no past year.
     """
     import datetime as dt
 
-    from analysis.models.track_record import track_record
+    from analysis.models.track_record import FIRST_AS_OF, score
 
     folder = directory or config.processed_dir()
-    plan = load_assessment_plan()
     outcomes = load_result("assessments", directory=folder)
     reference = reference_year or dt.date.today().year
-    record = track_record(lambda year: tables_as_of(year, folder), plan, outcomes, reference, n_paths=n_paths)
+    records = records_in_memory()
+    settings = "\n".join(
+        [package_fingerprint(), hash_files([config.assessment_plan_file(), *registry_files()]), str(n_paths)]
+    )
+    statements = [
+        restated_as_of(visible_as_of(records, year), year, settings, n_paths, folder / ".cache")
+        for year in range(FIRST_AS_OF, reference)
+    ]
+    record = score(pd.concat(statements, ignore_index=True), outcomes)
     inputs = {path.name: sha256_of(path) for path in (folder / "assessments.csv", config.assessment_plan_file())}
     return tables.publish(
         folder,
@@ -94,6 +106,29 @@ def publish_track_record(directory: Path | None = None, n_paths: int = 2000, ref
         produced_by="python -m analysis track-record",
         inputs=inputs,
     )["track_record"]
+
+
+def restated_as_of(visible: pd.DataFrame, as_of: int, settings: str, n_paths: int, cache: Path) -> pd.DataFrame:
+    """The statements of ``as_of`` (see :func:`track_record.restate`), from the cache when its inputs are unchanged.
+
+    The cache file's name carries the hash of its inputs (the figures public then and ``settings``);
+    another file for the same year is stale and removed.
+    """
+    from analysis.models.track_record import STATEMENT_COLUMNS, restate
+
+    digest = hashlib.sha256(settings.encode() + visible.to_csv(index=False).encode()).hexdigest()[:20]
+    path = cache / f"track-record-as-of-{as_of}.{digest}.csv"
+    if path.exists():
+        try:
+            return pd.read_csv(path, dtype={"comparator": str})[STATEMENT_COLUMNS]
+        except (OSError, ValueError, KeyError):
+            pass  # an unreadable cache is recomputed
+    statements = restate(*resolve_tables(visible), load_assessment_plan(), as_of, n_paths=n_paths)
+    cache.mkdir(parents=True, exist_ok=True)
+    for stale in cache.glob(f"track-record-as-of-{as_of}.*.csv"):
+        stale.unlink(missing_ok=True)
+    atomic_write_bytes(path, statements.to_csv(index=False).encode("utf-8"))
+    return statements
 
 
 def publish_changes(editions: Path, directory: Path | None = None) -> tuple[Path, str | None]:

@@ -24,6 +24,78 @@ FIRST_AS_OF = 2021
 COLUMNS = list(TRACK_RECORD.columns)
 
 
+#: The columns of one restated statement, before it is scored against today's outcome.
+STATEMENT_COLUMNS = [
+    *(c for c in COLUMNS if c not in ("outcome", "outcome_value", "brier", "inside80", "inside95")),
+    "comparator",
+]
+
+
+def restate(
+    indicators: pd.DataFrame,
+    targets: pd.DataFrame,
+    plan: tuple[PlanEntry, ...],
+    as_of: int,
+    n_paths: int = 2000,
+    registry=None,
+) -> pd.DataFrame:
+    """What the package would have said at the end of ``as_of``: one row per target then in the future.
+
+    Returns
+    -------
+    DataFrame
+        :data:`STATEMENT_COLUMNS`: the assessment's probability and the forecast band for the
+        target year (shares in percent), not yet scored.
+    """
+    forecasts, assessments = assess(indicators, targets, plan, as_of=as_of, n_paths=n_paths, registry=registry)
+    said = assessments[(assessments["target_year"] > as_of) & assessments["p_meet_in_year"].notna()]
+    bands = forecasts.set_index(["indicator", "boundary", "estimator", "year"])
+    rows = []
+    for _, row in said.iterrows():
+        index = (row["indicator"], row["boundary"], row["estimator"], row["target_year"])
+        band = bands.loc[[index]] if index in bands.index else None
+        record = {c: row[c] for c in STATEMENT_COLUMNS if c in row.index}
+        record.update(
+            as_of=as_of,
+            **{
+                name: (float(band.iloc[0][name]) if band is not None else math.nan)
+                for name in ("median", "lo80", "hi80", "lo95", "hi95")
+            },
+        )
+        rows.append(record)
+    return pd.DataFrame(rows, columns=STATEMENT_COLUMNS)
+
+
+def score(statements: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Score each statement whose target year's figure is now published.
+
+    Adds the outcome, the published value, the Brier score of the statement's probability and
+    whether the value fell inside its 80% and 95% bands; the other statements keep blanks.
+    """
+    key = ["indicator", "boundary", "estimator", "target_year"]
+    known = outcomes.dropna(subset=["outcome"]).set_index(key)
+    rows = []
+    for _, row in statements.iterrows():
+        record = row.to_dict()
+        index = tuple(row[c] for c in key)
+        if index in known.index:
+            outcome = known.loc[index]
+            value = float(outcome["outcome_value"])
+            met = meets(value, float(row["target_value"]), row["comparator"])
+            record.update(
+                outcome=outcome["outcome"],
+                outcome_value=value,
+                brier=(float(row["p_meet_in_year"]) - float(met)) ** 2,
+            )
+            if not pd.isna(row["lo80"]):
+                record.update(
+                    inside80=bool(row["lo80"] <= value <= row["hi80"]),
+                    inside95=bool(row["lo95"] <= value <= row["hi95"]),
+                )
+        rows.append(record)
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
 def track_record(
     tables_as_of,
     plan: tuple[PlanEntry, ...],
@@ -48,57 +120,11 @@ def track_record(
     DataFrame
         See :data:`TRACK_RECORD`; only statements made before the target year that carried a probability.
     """
-    key = ["indicator", "boundary", "estimator", "target_year"]
-    known = outcomes.dropna(subset=["outcome"]).set_index(key)
-    rows = []
-    for as_of in range(FIRST_AS_OF, reference_year):
-        indicators, targets = tables_as_of(as_of)
-        forecasts, assessments = assess(indicators, targets, plan, as_of=as_of, n_paths=n_paths, registry=registry)
-        said = assessments[(assessments["target_year"] > as_of) & assessments["p_meet_in_year"].notna()]
-        for _, row in said.iterrows():
-            band = forecasts[
-                (forecasts["indicator"] == row["indicator"])
-                & (forecasts["boundary"] == row["boundary"])
-                & (forecasts["estimator"] == row["estimator"])
-                & (forecasts["year"] == row["target_year"])
-            ]
-            interval = band.iloc[0] if not band.empty else pd.Series(dtype=float)
-            record = {
-                c: row[c]
-                for c in (
-                    "indicator",
-                    "geography",
-                    "boundary",
-                    "estimator",
-                    "target_year",
-                    "target_value",
-                    "n_obs",
-                    "latest_year",
-                    "latest_value",
-                    "p_meet_in_year",
-                )
-            }
-            record.update(
-                as_of=as_of,
-                **{name: interval.get(name, math.nan) for name in ("median", "lo80", "hi80", "lo95", "hi95")},
-            )
-            index = tuple(row[c] for c in key)
-            if index in known.index:
-                outcome = known.loc[index]
-                value = float(outcome["outcome_value"])
-                met = meets(value, float(row["target_value"]), row["comparator"])
-                record.update(
-                    outcome=outcome["outcome"],
-                    outcome_value=value,
-                    brier=(float(row["p_meet_in_year"]) - float(met)) ** 2,
-                )
-                if not band.empty:
-                    record.update(
-                        inside80=bool(interval["lo80"] <= value <= interval["hi80"]),
-                        inside95=bool(interval["lo95"] <= value <= interval["hi95"]),
-                    )
-            rows.append(record)
-    return pd.DataFrame(rows, columns=COLUMNS)
+    statements = [
+        restate(*tables_as_of(as_of), plan, as_of, n_paths=n_paths, registry=registry)
+        for as_of in range(FIRST_AS_OF, reference_year)
+    ]
+    return score(pd.concat(statements, ignore_index=True), outcomes)
 
 
 def scores(record: pd.DataFrame) -> dict:

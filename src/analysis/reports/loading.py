@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from analysis import config, tables
 from analysis.data import stage as data_stage
@@ -23,6 +22,7 @@ from analysis.models import stage as model_stage
 from analysis.models.assessment import observed_series
 from analysis.models.plan import PlanEntry, load_assessment_plan, load_peers
 from analysis.models.schemas import SCHEMAS
+from analysis.storage import parse_yaml
 
 BENCHMARK_FILE = "benchmark.json"
 
@@ -31,7 +31,7 @@ def _recorded_inputs(folder: Path, table: str) -> dict[str, str]:
     meta = folder / f"{table}.meta.yml"
     if not meta.exists():
         return {}
-    return (yaml.safe_load(meta.read_text(encoding="utf-8")) or {}).get("inputs") or {}
+    return (parse_yaml(meta.read_text(encoding="utf-8")) or {}).get("inputs") or {}
 
 
 def _stale(folder: Path, table: str, inputs: list[Path]) -> bool:
