@@ -70,7 +70,7 @@ lab: $(STAMP)
 
 ## clean: remove generated tables and reports; keep the run history (reports/_runs) and the editions
 clean:
-	rm -rf data/processed/*.csv data/processed/*.json data/processed/*.meta.yml
+	rm -rf data/processed/*.csv data/processed/*.json data/processed/*.meta.yml data/processed/.cache
 	rm -rf reports/vi reports/en reports/_failed reports/.staging-* reports/*.html reports/.state.json
 	find . -name __pycache__ -prune -exec rm -rf {} +
 
