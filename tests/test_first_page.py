@@ -141,3 +141,33 @@ def test_vietnamese_charts_write_decimal_commas():
     assert any("." in tick for tick in labels_en)
     legend = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
     assert not any(text.startswith("Khoảng 95%") for text in legend)
+
+
+def test_the_targets_table_says_why_a_pace_ahead_of_the_need_is_still_off_track():
+    row = pd.Series(
+        {
+            "status": "off_track",
+            "eurostat_category": "significant_progress",
+            "observed_pace_pp": 0.20,
+            "required_pace_pp": 0.13,
+            "median_projection_value": 1.64,
+            "target_year": 2030,
+        }
+    )
+    why = content.disagreement(row, "vi")
+    assert "chậm lại" in why and "2030" in why and "1,6%" in why
+
+
+def test_page_one_gives_no_rival_verdict_from_two_figures_beside_a_forecast():
+    from analysis.reports.verdict import others_line
+
+    common = {"target_year": 2030, "latest_value": 18.66, "latest_year": 2022}
+    rows = pd.DataFrame(
+        [
+            _row(estimator="city", status="on_track", n_obs=2, data_status="too_few_points_for_forecast", **common),
+            _row(estimator="gso", status="off_track", p_meet_in_year=0.002, data_status="ok", **common),
+        ]
+    )
+    line = others_line(rows, "mic", [2030], "vi")
+    assert "mới có 2 số liệu, chưa đủ để dự báo (2030)" in line
+    assert "đúng lộ trình" not in line and "<1% (2030)" in line

@@ -126,9 +126,13 @@ def fan_chart(
                 label=t("chart.required", lang) if number == 0 else None,
             )
         top = max(top, float(future["hi80"].max()))
+    # one figure is often credited to several estimators: the other series sit a little to the side
+    # of their year so that every marker shows
+    others = [name for name in observations if name != estimator]
+    shifts = {name: 0.18 * (index // 2 + 1) * (1 if index % 2 == 0 else -1) for index, name in enumerate(others)}
     for name, series in observations.items():
         ax.plot(
-            series.index,
+            np.asarray(series.index, dtype=float) + shifts.get(name, 0.0),
             series.values,
             marker=MARKERS.get(name, "o"),
             color=COLOURS.get(name, "#444444"),

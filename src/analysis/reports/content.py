@@ -16,6 +16,7 @@ from analysis.i18n import fmt_number, fmt_percent, fmt_probability, fmt_share, t
 from analysis.models.assessment import likelihood_label
 from analysis.models.progress import eurostat_assessment
 from analysis.reports import labels
+from analysis.reports.verdict import pace_and_model
 
 _missing = labels.missing
 target_label = labels.target
@@ -173,6 +174,9 @@ PESSIMISTIC = ("insufficient_progress", "moving_away")
 def disagreement(row: pd.Series, lang: str) -> str:
     """One sentence when the official-style category disagrees with the status ('–' when they agree)."""
     category, status = row.get("eurostat_category"), row.get("status")
+    pace_against_model = pace_and_model(row, lang).strip()
+    if pace_against_model:  # "rose 0,20 a year, 0,13 needed" beside "off track" needs its reason here too
+        return pace_against_model
     if status == "off_track" and category in OPTIMISTIC:
         return t("s.rules_more_optimistic", lang)
     if status == "on_track" and category in PESSIMISTIC:

@@ -58,10 +58,8 @@ def table_html(frame: pd.DataFrame, caption: str | None = None, name: str | None
     if len(frame) > len(shown):
         more = t("table.more_rows", lang, shown=len(shown), total=len(frame))
         body += f'<p class="note">{html.escape(more)}</p>'
-    if caption:
-        body = re.sub(r"<table[^>]*>", f'<table class="data"><caption>{html.escape(caption)}</caption>', body, count=1)
-    else:
-        body = re.sub(r"<table[^>]*>", '<table class="data">', body, count=1)
+    opening = '<table class="data">' + (f"<caption>{html.escape(caption)}</caption>" if caption else "")
+    body = re.sub(r"<table[^>]*>", lambda _match: opening, body, count=1)
     return body + (download_link(frame, name, lang) if name else "")
 
 

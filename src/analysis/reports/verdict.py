@@ -111,6 +111,9 @@ def short_status(row: pd.Series, lang: str) -> str:
     year = int(row["target_year"])
     if row["status"] in FORECAST_STATUSES and not labels.missing(row.get("p_meet_in_year")):
         return f"{fmt_probability(row['p_meet_in_year'], lang)} ({year})"
+    if row["status"] in FORECAST_STATUSES:
+        # a status from two figures' pace: beside the headline's forecast it would read as a rival verdict
+        return f"{t('status_short.pace_only', lang, n=int(row['n_obs']))} ({year})"
     return f"{t('status_short.' + row['status'], lang)} ({year})"
 
 
