@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from analysis.__main__ import main
+from analysis.data.cleaning import RAW_COLUMNS
 from analysis.data.provenance import check_checksum, sha256_of, sidecar_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -184,19 +185,7 @@ def test_failed_clean_leaves_published_tables_untouched(project, capsys):
 
 def test_validate_lists_every_problem_of_a_candidate_file(tmp_path, capsys):
     candidate = tmp_path / "new_figures.csv"
-    header = [
-        "indicator",
-        "geography",
-        "period",
-        "value_as_published",
-        "unit_as_published",
-        "kind",
-        "methodology_or_estimator",
-        "source_publisher",
-        "source_title",
-        "source_url",
-        "published_date",
-    ]
+    header = list(RAW_COLUMNS)
     rows = [
         [
             "digital_economy_share_GRDP",

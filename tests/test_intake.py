@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from analysis.__main__ import main
+from analysis.data.cleaning import RAW_COLUMNS
 from analysis.data.provenance import check_checksum, sha256_of, sidecar_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,19 +109,7 @@ def test_a_figure_is_added_with_its_sidecar_and_extends_the_entry_file_until_pub
 
 
 def test_import_keeps_a_csv_byte_for_byte_and_refuses_a_bad_row(project, capsys, tmp_path):
-    header = [
-        "indicator",
-        "geography",
-        "period",
-        "value_as_published",
-        "unit_as_published",
-        "kind",
-        "methodology_or_estimator",
-        "source_publisher",
-        "source_title",
-        "source_url",
-        "published_date",
-    ]
+    header = list(RAW_COLUMNS)
     good = [
         "dt_budget_share",
         "HCMC",

@@ -30,9 +30,9 @@ from jupyter_core.utils import run_sync
 UNUSED_SLOW_MODULES = ("rfc3987_syntax",)
 
 #: Imports done once per kernel, before its first report.
-WARM_UP = f"""
-import sys
-sys.modules.update({{name: None for name in {UNUSED_SLOW_MODULES!r} if name not in sys.modules}})
+WARM_UP = """
+from analysis.batch.kernels import block_unused_slow_modules
+block_unused_slow_modules()
 import matplotlib
 matplotlib.use("agg")
 import pandas, matplotlib.pyplot, nbformat, nbconvert.filters, weasyprint

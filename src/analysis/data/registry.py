@@ -120,6 +120,22 @@ def _read(path: Path) -> dict:
     return document
 
 
+def _section(document: dict, name: str, source: str) -> dict:
+    """The non-empty mapping under ``name`` (indicators, places, estimators) of a registry file."""
+    entries = document.get(name)
+    if not isinstance(entries, dict) or not entries:
+        raise PlanError(f"{source}: expected a mapping under '{name}'")
+    return entries
+
+
+def _words(entry, key: str, where: str, purpose: str) -> tuple[str, ...]:
+    """A non-empty list of lower-cased words (a place's aliases, a family's patterns)."""
+    words = entry.get(key) if isinstance(entry, dict) else None
+    if not isinstance(words, list) or not words:
+        raise PlanError(f"{where}: '{key}' should list {purpose}")
+    return tuple(str(word).lower() for word in words)
+
+
 def parse_indicators(document: dict, source: str = "indicators.yml") -> dict[str, Indicator]:
     """Check and build the indicators of a parsed ``indicators.yml``.
 
@@ -130,9 +146,7 @@ def parse_indicators(document: dict, source: str = "indicators.yml") -> dict[str
     """
     from analysis.data.parsing import CANONICAL_UNITS
 
-    entries = document.get("indicators")
-    if not isinstance(entries, dict) or not entries:
-        raise PlanError(f"{source}: expected a mapping under 'indicators'")
+    entries = _section(document, "indicators", source)
     out = {}
     for key, entry in entries.items():
         where = f"{source}: {key}"
@@ -170,15 +184,11 @@ def parse_indicators(document: dict, source: str = "indicators.yml") -> dict[str
 
 def parse_places(document: dict, source: str = "places.yml") -> dict[str, Place]:
     """Check and build the places of a parsed ``places.yml``."""
-    entries = document.get("places")
-    if not isinstance(entries, dict) or not entries:
-        raise PlanError(f"{source}: expected a mapping under 'places'")
+    entries = _section(document, "places", source)
     out = {}
     for key, entry in entries.items():
         where = f"{source}: {key}"
-        aliases = entry.get("aliases") if isinstance(entry, dict) else None
-        if not isinstance(aliases, list) or not aliases:
-            raise PlanError(f"{where}: 'aliases' should list the names raw files use")
+        aliases = _words(entry, "aliases", where, "the names raw files use")
         if entry.get("level") not in ("national", "city", "province"):
             raise PlanError(f"{where}: 'level' should be national, city or province")
         merger = entry.get("merger") or {}
@@ -187,7 +197,7 @@ def parse_places(document: dict, source: str = "places.yml") -> dict[str, Place]
             raise PlanError(f"{where}: merger date should be YYYY-MM-DD, got {date!r}")
         out[str(key)] = Place(
             str(key),
-            tuple(str(a).lower() for a in aliases),
+            aliases,
             entry["level"],
             _pair(entry.get("name"), where, "name"),
             date,
@@ -201,17 +211,13 @@ def parse_estimators(
     document: dict, source: str = "estimators.yml"
 ) -> tuple[dict[str, EstimatorFamily], tuple[str, ...]]:
     """Check and build the estimator families (and negation words) of a parsed ``estimators.yml``."""
-    entries = document.get("estimators")
-    if not isinstance(entries, dict) or not entries:
-        raise PlanError(f"{source}: expected a mapping under 'estimators'")
+    entries = _section(document, "estimators", source)
     out = {}
     for key, entry in entries.items():
         where = f"{source}: {key}"
-        patterns = entry.get("patterns") if isinstance(entry, dict) else None
-        if not isinstance(patterns, list) or not patterns:
-            raise PlanError(f"{where}: 'patterns' should list the words that name the family")
+        patterns = _words(entry, "patterns", where, "the words that name the family")
         series = tuple(str(p).lower() for p in entry.get("series") or ())
-        out[str(key)] = EstimatorFamily(str(key), tuple(str(p).lower() for p in patterns), series)
+        out[str(key)] = EstimatorFamily(str(key), patterns, series)
     return out, tuple(str(w).lower() for w in document.get("negations") or ())
 
 

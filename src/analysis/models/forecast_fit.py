@@ -88,6 +88,11 @@ def fit_empirical_bayes(z_list, damping: float = 1.0, naive_weight: float = 0.0)
     return unpack(result.x)
 
 
+def _origin_ends(train, origins: int, horizon: int) -> list[int]:
+    """Forecast origins inside a training part: the last ``origins`` with ``horizon`` points after and 3 before."""
+    return [end for end in (len(train) - horizon - j for j in range(origins)) if end >= 3]
+
+
 def origin_cases(trains, windows=FIT_WINDOWS, origins: int = ORIGINS, horizon: int = HORIZON):
     """Pseudo-forecasts inside the training parts: (history, the values that followed) pairs.
 
@@ -96,10 +101,7 @@ def origin_cases(trains, windows=FIT_WINDOWS, origins: int = ORIGINS, horizon: i
     """
     cases = []
     for train in trains:
-        for j in range(origins):
-            end = len(train) - horizon - j
-            if end < 3:
-                continue
+        for end in _origin_ends(train, origins, horizon):
             history, future = train[:end], train[end : end + horizon]
             for window in windows:
                 if window is not None and window > len(history):
@@ -113,10 +115,7 @@ def stability_cases(trains, window: int, origins: int = ORIGINS, horizon: int = 
     growth = np.asarray(PSEUDO_TARGET_GROWTH)
     cases = []
     for train in trains:
-        for j in range(origins):
-            end = len(train) - horizon - j
-            if end < 3:
-                continue
+        for end in _origin_ends(train, origins, horizon):
             history = train[max(0, end - window) : end]
             cases.append((history, train[end - len(history) : end + 1], history[-1] * (1 + growth) ** horizon))
     return cases

@@ -16,7 +16,7 @@ import pandas as pd
 from analysis import config, tables
 from analysis.data.provenance import hash_files, package_fingerprint, sha256_of
 from analysis.data.registry import registry_files
-from analysis.data.stage import clean_in_memory, load_table, records_in_memory, resolve_tables, visible_as_of
+from analysis.data.stage import load_table, records_in_memory, resolve_tables, visible_as_of
 from analysis.models.assessment import assess as run_assessment
 from analysis.models.plan import load_assessment_plan
 from analysis.models.schemas import SCHEMAS
@@ -35,8 +35,7 @@ def tables_as_of(as_of: int | None, folder: Path | None = None) -> tuple[pd.Data
     so a series whose later revision won today is still there as it was then.
     """
     if as_of:
-        result = clean_in_memory(as_of)
-        return result.indicators, result.targets
+        return resolve_tables(visible_as_of(records_in_memory(), as_of))
     return load_table("indicators", folder), load_table("targets", folder)
 
 
@@ -85,20 +84,21 @@ def publish_track_record(directory: Path | None = None, n_paths: int = 2000, ref
     """
     import datetime as dt
 
-    from analysis.models.track_record import FIRST_AS_OF, score
+    from analysis.models.track_record import track_record
 
     folder = directory or config.processed_dir()
+    plan = load_assessment_plan()
     outcomes = load_result("assessments", directory=folder)
     reference = reference_year or dt.date.today().year
     records = records_in_memory()
     settings = "\n".join(
         [package_fingerprint(), hash_files([config.assessment_plan_file(), *registry_files()]), str(n_paths)]
     )
-    statements = [
-        restated_as_of(visible_as_of(records, year), year, settings, n_paths, folder / ".cache")
-        for year in range(FIRST_AS_OF, reference)
-    ]
-    record = score(pd.concat(statements, ignore_index=True), outcomes)
+    record = track_record(
+        lambda year: restated_as_of(visible_as_of(records, year), year, plan, settings, n_paths, folder / ".cache"),
+        outcomes,
+        reference,
+    )
     inputs = {path.name: sha256_of(path) for path in (folder / "assessments.csv", config.assessment_plan_file())}
     return tables.publish(
         folder,
@@ -108,7 +108,9 @@ def publish_track_record(directory: Path | None = None, n_paths: int = 2000, ref
     )["track_record"]
 
 
-def restated_as_of(visible: pd.DataFrame, as_of: int, settings: str, n_paths: int, cache: Path) -> pd.DataFrame:
+def restated_as_of(
+    visible: pd.DataFrame, as_of: int, plan: tuple, settings: str, n_paths: int, cache: Path
+) -> pd.DataFrame:
     """The statements of ``as_of`` (see :func:`track_record.restate`), from the cache when its inputs are unchanged.
 
     The cache file's name carries the hash of its inputs (the figures public then and ``settings``);
@@ -123,7 +125,7 @@ def restated_as_of(visible: pd.DataFrame, as_of: int, settings: str, n_paths: in
             return pd.read_csv(path, dtype={"comparator": str})[STATEMENT_COLUMNS]
         except (OSError, ValueError, KeyError):
             pass  # an unreadable cache is recomputed
-    statements = restate(*resolve_tables(visible), load_assessment_plan(), as_of, n_paths=n_paths)
+    statements = restate(*resolve_tables(visible), plan, as_of, n_paths=n_paths)
     cache.mkdir(parents=True, exist_ok=True)
     for stale in cache.glob(f"track-record-as-of-{as_of}.*.csv"):
         stale.unlink(missing_ok=True)

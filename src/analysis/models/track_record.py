@@ -96,20 +96,13 @@ def score(statements: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def track_record(
-    tables_as_of,
-    plan: tuple[PlanEntry, ...],
-    outcomes: pd.DataFrame,
-    reference_year: int,
-    n_paths: int = 2000,
-    registry=None,
-) -> pd.DataFrame:
-    """Restate every planned target at each past year and score the statements whose outcome is known.
+def track_record(restated, outcomes: pd.DataFrame, reference_year: int) -> pd.DataFrame:
+    """Every planned target restated at each past year, scored where the outcome is known.
 
     Parameters
     ----------
-    tables_as_of : callable
-        ``as_of -> (indicators, targets)`` as the data stood at the end of that year.
+    restated : callable
+        ``as_of -> statements`` (see :func:`restate`) as the data stood at the end of that year.
     outcomes : DataFrame
         Today's assessments (their ``outcome`` and ``outcome_value`` score the earlier statements).
     reference_year : int
@@ -120,10 +113,7 @@ def track_record(
     DataFrame
         See :data:`TRACK_RECORD`; only statements made before the target year that carried a probability.
     """
-    statements = [
-        restate(*tables_as_of(as_of), plan, as_of, n_paths=n_paths, registry=registry)
-        for as_of in range(FIRST_AS_OF, reference_year)
-    ]
+    statements = [restated(as_of) for as_of in range(FIRST_AS_OF, reference_year)]
     return score(pd.concat(statements, ignore_index=True), outcomes)
 
 

@@ -18,7 +18,6 @@ from analysis.models.progress import eurostat_assessment
 from analysis.reports import labels
 from analysis.reports.verdict import pace_and_model
 
-_missing = labels.missing
 target_label = labels.target
 OBSERVED_KINDS = ("actual", "estimate", "preliminary")
 
@@ -53,14 +52,12 @@ def awaiting_sentence(row: pd.Series, lang: str) -> str:
         latest=fmt_share(row["latest_value"], lang),
         latest_year=int(row["latest_year"]),
     )
-    if not _missing(row.get("median_projection_value")):
+    if not labels.missing(row.get("median_projection_value")):
         text += " " + t(
             "s.nowcast",
             lang,
             year=int(row["target_year"]),
-            median=fmt_percent(row["median_projection_value"], lang, 1),
-            low=fmt_percent(row["projection_lo80"], lang, 1),
-            high=fmt_percent(row["projection_hi80"], lang, 1),
+            **labels.nowcast(row, lang),
         )
     return text
 
@@ -143,7 +140,7 @@ def headline_rows(assessments: pd.DataFrame, primary: dict[str, str]) -> pd.Data
 def compared_figure(row: pd.Series, lang: str) -> str:
     """The figure a target is judged on: its year's published figure once the year has an outcome
     ('khoảng 25% (2025, TP.HCM (sau sáp nhập 1/7/2025))'), the latest figure otherwise."""
-    if row.get("status") in ("met", "not_met") and not _missing(row.get("outcome_value")):
+    if row.get("status") in ("met", "not_met") and not labels.missing(row.get("outcome_value")):
         value = labels.value(row["outcome_value"], "percent", lang, row.get("outcome_qualifier"))
         successor = row.get("outcome_boundary")
         place = f", {labels.place(successor, lang)}" if isinstance(successor, str) and successor else ""
@@ -153,7 +150,7 @@ def compared_figure(row: pd.Series, lang: str) -> str:
 
 def latest_value_label(row: pd.Series, lang: str, with_estimator: bool = False) -> str:
     """'21,5% (2023)': the latest figure and its year (and estimator); '–' when none."""
-    if _missing(row.get("latest_value")):
+    if labels.missing(row.get("latest_value")):
         return "–"
     estimator = f", {labels.estimator(row['estimator'], lang)}" if with_estimator else ""
     return f"{fmt_share(row['latest_value'], lang)} ({int(row['latest_year'])}{estimator})"
@@ -161,7 +158,7 @@ def latest_value_label(row: pd.Series, lang: str, with_estimator: bool = False) 
 
 def probability_range(low: float, high: float, lang: str) -> str:
     """'12%–47%': a range of probabilities; '–' when missing."""
-    if _missing(low):
+    if labels.missing(low):
         return "–"
     return f"{fmt_probability(low, lang)}–{fmt_probability(high, lang)}"
 
@@ -248,7 +245,7 @@ def verdict_lines(headlines: pd.DataFrame, lang: str) -> list[str]:
     for _, row in headlines.iterrows():
         place = labels.place(row["boundary"], lang)
         head = f"{labels.status(row['status'], lang)} — {target_label(row, lang)} ({place})"
-        if row["status"] not in ("on_track", "off_track") or _missing(row.get("p_meet_in_year")):
+        if row["status"] not in ("on_track", "off_track") or labels.missing(row.get("p_meet_in_year")):
             lines.append(f"{head}: {sentence(pd.Series(row), lang)}")
             continue
         values = dict(
@@ -300,9 +297,9 @@ def change_lines(changes: pd.DataFrame, assessments: pd.DataFrame, lang: str, li
             "after": _change_value(change, "after", lang),
             "cause": t(f"cause.{change.get('cause') or 'data'}", lang),
         }
-        if not _missing(change.get("year")):
+        if not labels.missing(change.get("year")):
             values["year"] = int(change["year"])
-        if not _missing(change.get("target_year")):
+        if not labels.missing(change.get("target_year")):
             values["year"] = int(change["target_year"])
             key = (change["indicator"], change["boundary"], int(change["target_year"]))
             values["target"] = (
@@ -331,7 +328,7 @@ ESTIMATOR_NAMES = ("gso", "mic", "hids", "ptit", "city", "unknown", "reported", 
 
 def _change_value(change: pd.Series, column: str, lang: str) -> str:
     text = change.get(column)
-    if _missing(text):
+    if labels.missing(text):
         return "–"
     text = str(text)
     if change["change"] == "status":
@@ -370,7 +367,8 @@ def observations_table(indicators: pd.DataFrame, indicator: str, boundary: str, 
         return pd.DataFrame()
     frame = frame.assign(
         label=[
-            fmt_share(v, lang) + (f" ({fmt_number(lo, lang, 2)}–{fmt_number(hi, lang, 2)})" if not _missing(lo) else "")
+            fmt_share(v, lang)
+            + (f" ({fmt_number(lo, lang, 2)}–{fmt_number(hi, lang, 2)})" if not labels.missing(lo) else "")
             for v, lo, hi in zip(frame["value"], frame["value_low"], frame["value_high"], strict=True)
         ]
     )
@@ -430,7 +428,7 @@ def base_value_sensitivity(
         label = labels.estimator(row["estimator"], lang)
         year = int(row["year"])
         candidates.append((year, label, float(row["value"])))
-        if not _missing(row["value_low"]):
+        if not labels.missing(row["value_low"]):
             candidates += [
                 (year, f"{label} ({t('col.low', lang)})", float(row["value_low"])),
                 (year, f"{label} ({t('col.high', lang)})", float(row["value_high"])),
@@ -513,7 +511,7 @@ def track_record_table(record: pd.DataFrame, lang: str) -> pd.DataFrame:
     for _, row in record.sort_values(["indicator", "boundary", "target_year", "estimator", "as_of"]).iterrows():
         interval = (
             "–"
-            if _missing(row["lo80"])
+            if labels.missing(row["lo80"])
             else f"{fmt_percent(row['median'], lang, 1)} ({interval_text(row['lo80'], row['hi80'], lang)})"
         )
         rows.append(
@@ -524,11 +522,11 @@ def track_record_table(record: pd.DataFrame, lang: str) -> pd.DataFrame:
                 t("col.probability", lang): fmt_probability(row["p_meet_in_year"], lang),
                 t("col.forecast_then", lang): interval,
                 t("col.outcome", lang): "–"
-                if _missing(row.get("outcome"))
+                if labels.missing(row.get("outcome"))
                 else labels.status(row["outcome"], lang, symbol=False) + f" ({fmt_share(row['outcome_value'], lang)})",
                 t("col.brier", lang): fmt_number(row["brier"], lang, 3),
                 t("col.inside80", lang): "–"
-                if _missing(row.get("inside80"))
+                if labels.missing(row.get("inside80"))
                 else t("yes" if row["inside80"] else "no", lang),
             }
         )

@@ -13,7 +13,7 @@ import pandas as pd
 from babel.dates import format_date
 
 from analysis.data.registry import indicator_name, load_registry
-from analysis.i18n import LOCALES, fmt_number, fmt_share, t
+from analysis.i18n import LOCALES, fmt_number, fmt_percent, fmt_share, t
 
 #: Status symbols that print in black and white.
 STATUS_SYMBOLS = {
@@ -29,6 +29,15 @@ STATUS_SYMBOLS = {
 def missing(value) -> bool:
     """True for None, NaN and pandas' NA."""
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def nowcast(row: pd.Series, lang: str) -> dict[str, str]:
+    """A row's median projection and its 80% band as printed percentages (``median``, ``low``, ``high``)."""
+    return {
+        "median": fmt_percent(row["median_projection_value"], lang, 1),
+        "low": fmt_percent(row["projection_lo80"], lang, 1),
+        "high": fmt_percent(row["projection_hi80"], lang, 1),
+    }
 
 
 def indicator(indicator_id: str, lang: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.i18n import fmt_number, fmt_percent, fmt_probability, fmt_share, t
+from analysis.i18n import fmt_number, fmt_probability, fmt_share, t
 from analysis.models.assessment import likelihood_label
 from analysis.models.plan import PlanEntry
 from analysis.reports import labels
@@ -65,9 +65,7 @@ def reason(row: pd.Series, lang: str) -> str:
             "p1.awaiting",
             lang,
             year=int(row["target_year"]),
-            median=fmt_percent(row["median_projection_value"], lang, 1),
-            low=fmt_percent(row["projection_lo80"], lang, 1),
-            high=fmt_percent(row["projection_hi80"], lang, 1),
+            **labels.nowcast(row, lang),
         )
     paces = {
         "required": fmt_number(row["required_pace_pp"], lang, 2),
