@@ -240,14 +240,14 @@ def test_a_new_figure_added_and_run_records_an_edition_naming_it(tmp_path):
     assert record["previous"] == editions[0].name and any(name.startswith("analyst-") for name in record["raw_files"])
     changes = pd.read_csv(editions[1] / "changes.csv")
     new = changes[changes.change == "new_figure"]
-    # A full-year 2025 figure for the city is the merged city's; it settles the 2025 target: not met.
+    # A full-year 2025 figure for the city is the merged city's: the former city's 2025 target is not judged on
+    # it (its boundary ended), but the figure is the news, shown beside the target.
     assert new[["indicator", "boundary", "year", "after"]].values.tolist() == [
         ["dt_budget_share", "hcmc-merged-2025-07", 2025, "1.5"]
     ]
     outcome = changes[(changes.change == "outcome") & (changes.target_year == 2025)]
-    assert outcome.after.tolist() == ["not_met (1.5, estimate)"] and set(changes[changes.change == "status"].cause) == {
-        "data"
-    }
+    assert outcome.after.tolist() == ["boundary_ended (1.5, estimate)"] and set(outcome.cause) == {"data"}
+    assert changes[changes.change == "status"].empty  # the status was "boundary changed" before and after
     page = (root / "reports" / "vi" / "summary.html").read_text(encoding="utf-8")
     assert "Số liệu mới" in page and "1,50" in page  # the summary says what changed, in Vietnamese
 

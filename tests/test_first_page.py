@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from analysis.data.registry import load_registry
-from analysis.models.assessment import status_for
 from analysis.models.merged_city import bridge
 from analysis.models.what_it_takes import amount_in, required_growth
 from analysis.reports import charts, content
@@ -31,30 +30,14 @@ def _row(**values) -> dict:
     return {**base, **values}
 
 
-@pytest.mark.parametrize(
-    "row, status",
-    [
-        (_row(outcome="met", target_passed=True), "met"),
-        (_row(outcome="not_met", target_passed=True), "not_met"),
-        (_row(target_passed=True), "awaiting_figure"),
-        (_row(target_passed=True, n_obs=0), "not_measurable"),
-        (_row(p_meet_in_year=0.5), "on_track"),
-        (_row(p_meet_in_year=0.49), "off_track"),
-        (_row(observed_pace_pp=3.0, required_pace_pp=2.0), "on_track"),  # two figures: by pace
-        (_row(observed_pace_pp=1.0, required_pace_pp=2.0), "off_track"),
-        (_row(n_obs=1), "not_measurable"),
-    ],
-)
-def test_one_status_per_target(row, status):
-    assert status_for(row) == status
-
-
 def test_when_the_official_rule_disagrees_the_report_says_why_in_one_sentence():
-    off_but_eurostat_significant = pd.Series({"status": "off_track", "eurostat_category": "significant_progress"})
-    on_but_eurostat_insufficient = pd.Series({"status": "on_track", "eurostat_category": "insufficient_progress"})
-    agree = pd.Series({"status": "off_track", "eurostat_category": "moving_away"})
-    assert "base year" in content.disagreement(off_but_eurostat_significant, "en")
-    assert "more pessimistic" in content.disagreement(on_but_eurostat_insufficient, "en")
+    base = {"p_meet_in_year": 0.06, "observed_pace_pp": 2.2, "required_pace_pp": 3.0, "target_year": 2030}
+    off_but_eurostat_significant = pd.Series(
+        {**base, "status": "off_track", "eurostat_category": "significant_progress", "median_projection_value": 26.0}
+    )
+    agree = pd.Series({**base, "status": "off_track", "eurostat_category": "moving_away"})
+    assert "compound growth" in content.disagreement(off_but_eurostat_significant, "en")
+    assert "26%" in content.disagreement(off_but_eurostat_significant, "en")  # what the model expects instead
     assert content.disagreement(agree, "en") == "–"
     assert "Eurostat" in content.disagreement(off_but_eurostat_significant, "vi")
 
@@ -72,11 +55,22 @@ def test_required_growth_matches_a_hand_computation():
 
 
 def test_the_amount_a_budget_target_means_is_published_spending_then_projected():
-    amounts = {2025: (258000.0, "published"), 2026: (305606.645, "published budget estimate")}
-    assert amount_in(2026, amounts, 0.067) == (305606.645, "published budget estimate")
-    projected, basis = amount_in(2028, amounts, 0.067)
-    assert projected == pytest.approx(305606.645 * 1.067**2) and basis.startswith("projected from 2026")
-    assert math.isnan(amount_in(2024, amounts, 0.067)[0])
+    amounts = {2024: (149977.0, "budget estimate (plan)")}
+    assert amount_in(2024, amounts, 0.067) == (149977.0, "budget estimate (plan)", 2024)
+    projected, basis, base_year = amount_in(2026, amounts, 0.067)
+    assert projected == pytest.approx(149977.0 * 1.067**2) and basis.startswith("projected from 2024")
+    assert base_year == 2024
+    assert math.isnan(amount_in(2023, amounts, 0.067)[0])
+
+
+def test_a_budget_target_is_costed_on_its_own_boundarys_budget(cleaned):
+    from analysis.models.what_it_takes import published_amounts
+
+    former = published_amounts(cleaned["indicators"], "local_budget_expenditure", "hcmc-pre-2025-07")
+    merged = published_amounts(cleaned["indicators"], "local_budget_expenditure", "hcmc-merged-2025-07")
+    assert former[2024] == (149977.0, "budget estimate (plan)") and 2026 not in former
+    assert merged[2026] == (305606.645, "budget estimate (plan)")
+    assert merged[2025] == (258000.0, "published estimate")  # the expected outturn outranks the budget estimate
 
 
 def test_what_it_takes_has_the_share_and_budget_targets(cleaned):
@@ -97,9 +91,14 @@ def test_what_it_takes_has_the_share_and_budget_targets(cleaned):
     assert share.required_growth_pct == pytest.approx(
         100 * ((1 + share.denominator_growth_pct / 100) * (40 / 22) ** (1 / 6) - 1)
     )
+    # The 2% target of the city before the merger is costed on that city's own budget (the 2024 budget
+    # estimate, projected), never on the merged city's 305.607 billion.
     budget = needs[(needs.indicator == "dt_budget_share") & (needs.target_year == 2026)].iloc[0]
-    assert budget.denominator_value == pytest.approx(305606.645) and budget.required_amount == pytest.approx(6112.1329)
-    assert budget.amount_at_latest_share == pytest.approx(305606.645 * 0.012)
+    growth = share.denominator_growth_pct / 100
+    assert budget.amount_boundary == "hcmc-pre-2025-07" and budget.amount_base_year == 2024
+    assert budget.denominator_value == pytest.approx(149977 * (1 + growth) ** 2)
+    assert budget.required_amount == pytest.approx(0.02 * budget.denominator_value)
+    assert budget.amount_at_latest_share == pytest.approx(0.012 * budget.denominator_value)
     scope = needs[(needs.indicator == "dt_rd_budget_share_NQ57") & (needs.target_year == 2026)].iloc[0]
     assert (scope.target_value, scope.target_high, scope.latest_value) == (4.0, 5.0, 1.84)
 
@@ -147,6 +146,7 @@ def test_the_targets_table_says_why_a_pace_ahead_of_the_need_is_still_off_track(
     row = pd.Series(
         {
             "status": "off_track",
+            "p_meet_in_year": 0.21,
             "eurostat_category": "significant_progress",
             "observed_pace_pp": 0.20,
             "required_pace_pp": 0.13,
@@ -158,16 +158,49 @@ def test_the_targets_table_says_why_a_pace_ahead_of_the_need_is_still_off_track(
     assert "chậm lại" in why and "2030" in why and "1,6%" in why
 
 
-def test_page_one_gives_no_rival_verdict_from_two_figures_beside_a_forecast():
-    from analysis.reports.verdict import others_line
+def _assessed(**values) -> dict:
+    common = {
+        "indicator": "digital_economy_share_GRDP",
+        "boundary": "hcmc-pre-2025-07",
+        "target_year": 2030,
+        "target_value": 40.0,
+        "latest_value": 18.66,
+        "latest_year": 2022,
+        "n_obs": 4,
+        "p_meet_in_year": NAN,
+        "median_projection_value": NAN,
+        "outcome_value": NAN,
+    }
+    return {**common, **values}
 
-    common = {"target_year": 2030, "latest_value": 18.66, "latest_year": 2022}
+
+def test_page_one_puts_each_estimators_evidence_on_its_own_line_with_the_year_that_decides_it():
+    from analysis.reports.verdict import evidence, evidence_rows
+
     rows = pd.DataFrame(
         [
-            _row(estimator="city", status="on_track", n_obs=2, data_status="too_few_points_for_forecast", **common),
-            _row(estimator="gso", status="off_track", p_meet_in_year=0.002, data_status="ok", **common),
+            _assessed(estimator="mic", status="off_track", p_meet_in_year=0.06, data_status="ok", latest_value=22.0),
+            _assessed(estimator="city", status="on_track", n_obs=2, data_status="too_few_points_for_forecast"),
+            _assessed(
+                estimator="gso",
+                status="off_track",
+                p_meet_in_year=0.002,
+                data_status="ok",
+                latest_value=14.65,
+                latest_year=2023,
+            ),
+            _assessed(estimator="hids", status="not_measurable", n_obs=1, data_status="one_observation"),
         ]
     )
-    line = others_line(rows, "mic", [2030], "vi")
-    assert "mới có 2 số liệu, chưa đủ để dự báo (2030)" in line
-    assert "đúng lộ trình" not in line and "<1% (2030)" in line
+    found = evidence_rows(rows, rows.iloc[0])
+    assert [row.estimator for row, _ in found] == ["gso", "city"]  # the independent estimator first; hids says nothing
+    lines = [evidence(row, "vi") for row, _ in found]
+    assert lines[0].startswith("Cục Thống kê") and "<1%" in lines[0] and "14,65% năm 2023" in lines[0]
+    assert "chỉ so tốc độ, từ 2 số liệu" in lines[1] and "đúng lộ trình" in lines[1]  # the same status as the CSV
+    # A passed year: the figure of that year decides, never a stale latest year beside the newer status.
+    passed = _assessed(
+        estimator="gso", status="not_met", target_year=2025, data_status="one_observation", outcome_value=14.9
+    )
+    passed.update(outcome_kind="final", outcome_qualifier="exact", outcome_boundary=None, latest_year=2023)
+    line = evidence(pd.Series(passed), "vi")
+    assert "14,9% năm 2025" in line and "2023" not in line

@@ -11,7 +11,6 @@ import yaml
 from scipy import stats
 
 from analysis.models import forecasting
-from analysis.models.assessment import likelihood_label
 from analysis.models.benchmark import FittedDefault, evaluate, load_series, mase, smape
 from analysis.models.forecast_fit import fit_empirical_bayes
 
@@ -163,17 +162,3 @@ def test_fit_defaults_runs_on_any_file_in_the_format(tmp_path):
     assert document["provenance"]["data"] == "other.csv" and document["provenance"]["series"] == 30
     hyper = forecasting.load_defaults(out)
     assert 0.7 <= hyper.damping <= 1 and 0 <= hyper.naive_weight <= 0.9
-
-
-@pytest.mark.parametrize(
-    "p, label",
-    [
-        (0.995, "virtually_certain"),
-        (0.7, "likely"),
-        (0.5, "about_as_likely_as_not"),
-        (0.2, "unlikely"),
-        (0.05, "very_unlikely"),
-    ],
-)
-def test_likelihood_labels(p, label):
-    assert likelihood_label(p) == label

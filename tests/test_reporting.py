@@ -4,7 +4,7 @@ import pandas as pd
 
 from analysis.models.assessment import observed_series
 from analysis.reports import content as reporting
-from analysis.reports import labels
+from analysis.reports import labels, verdict
 
 
 def test_base_value_table_shows_that_another_estimators_base_flips_the_verdict(cleaned):
@@ -37,28 +37,33 @@ FUTURE = {
 
 def test_sentences_carry_the_row_numbers_in_each_locale():
     row = pd.Series(FUTURE)
-    vi, en = reporting.sentence(row, "vi"), reporting.sentence(row, "en")
+    vi, en = verdict.reason(row, "vi"), verdict.reason(row, "en")
     # a published share prints with the decimals it has (21,5%, not 21,50%)
     assert "21,5%" in vi and "1,75" in vi and "47%" in vi
     assert "21.5%" in en and "1.75" in en and "47%" in en
 
 
 def test_a_passed_year_reads_as_an_outcome_or_as_awaiting_never_as_a_probability():
-    met = pd.Series(
+    ended = pd.Series(
         {
             **FUTURE,
-            "status": "met",
-            "outcome": "met",
+            "boundary": "hcmc-pre-2025-07",
+            "status": "boundary_ended",
+            "outcome": "boundary_ended",
             "outcome_value": 25.0,
             "outcome_kind": "estimate",
             "outcome_qualifier": "approx",
             "outcome_boundary": "hcmc-merged-2025-07",
             "p_meet_in_year": float("nan"),
+            "median_projection_value": 22.8,
+            "projection_lo80": 19.2,
+            "projection_hi80": 26.2,
         }
     )
-    text = reporting.sentence(met, "en")
-    assert "about 25%" in text and "about met" in text and "merged city" in text and "probability" not in text.lower()
-    assert "xấp xỉ đạt" in reporting.sentence(met, "vi")
+    text = verdict.reason(ended, "en")
+    assert "about 25%" in text and "merged" in text and "neither met nor not met" in text
+    assert "22.8%" in text and "probability" not in text.lower()
+    assert "khoảng 25%" in verdict.reason(ended, "vi")
     awaiting = pd.Series(
         {
             **FUTURE,
@@ -69,8 +74,9 @@ def test_a_passed_year_reads_as_an_outcome_or_as_awaiting_never_as_a_probability
             "projection_hi80": 29.8,
         }
     )
-    text = reporting.sentence(awaiting, "en")
-    assert "has passed" in text and "24.2%" in text and "20.4%–29.8%" in text and "probability" not in text.lower()
+    text = verdict.reason(awaiting, "en")
+    assert "no figure for 2025" in text and "24.2%" in text and "20.4%–29.8%" in text
+    assert "probability" not in text.lower()
 
 
 def test_exclusion_reasons_are_in_the_report_language(cleaned):
@@ -83,7 +89,7 @@ def test_exclusion_reasons_are_in_the_report_language(cleaned):
 
 def test_no_observations_says_the_data_cannot_answer():
     row = pd.Series({"status": "not_measurable", "data_status": "no_observations", "estimator": "none"})
-    assert "cannot answer" in reporting.sentence(row, "en")
+    assert "no figure yet" in verdict.reason(row, "en")
 
 
 def test_places_are_named_from_the_registry_in_each_language():

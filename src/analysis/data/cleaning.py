@@ -49,8 +49,9 @@ RAW_COLUMNS = [
     "published_date",
 ]
 #: actual (a final figure), estimate, preliminary (a first estimate, superseded by a later vintage),
-#: projection (expected, not yet measured) and target.
-KINDS = ("actual", "estimate", "preliminary", "target", "projection")
+#: projection (expected, not yet measured), plan (an allocation in a budget estimate: what is meant to be
+#: spent, never an outcome) and target.
+KINDS = ("actual", "estimate", "preliminary", "target", "projection", "plan")
 
 #: Domains of scraped copies; a figure from one of these loses to the same figure at an original outlet.
 MIRROR_DOMAINS = (
@@ -334,6 +335,7 @@ def parse_rows(
     """
     excluded_rows = {(e.file, e.row): e for e in curation.exclusions}
     attributed = {(a.file, a.row): a for a in curation.attributions}
+    reclassified = {(k.file, k.row): k for k in curation.kinds}
     records, excluded, problems = [], [], []
     used = set()
     for raw_row in raw.to_dict("records"):
@@ -344,8 +346,18 @@ def parse_rows(
             if _guard(problems, entry, raw_row):
                 excluded.append(_exclusion_row(raw_row, "curated", entry.reason, entry.reason_vi))
             continue
+        kind_note = None
+        if key in reclassified:
+            entry = reclassified[key]
+            used.add(key)
+            if _guard(problems, entry, raw_row):
+                # the raw file keeps the collection's kind; the record carries the corrected one
+                kind_note = f"kind set by hand ({raw_row['kind'].strip()} -> {entry.kind}): {entry.reason}"
+                raw_row = {**raw_row, "kind": entry.kind}
         record, row_problems = parse_row(raw_row, registry)
         problems.extend(row_problems)
+        if record is not None and kind_note:
+            record["note"] = "; ".join(n for n in (record["note"], kind_note) if n)
         if record is not None and key in attributed:
             entry = attributed[key]
             used.add(key)
@@ -367,7 +379,7 @@ def parse_rows(
         if record is not None:
             records.append(record)
     files = set(raw["raw_file"]) if len(raw) else set()
-    for key, entry in {**excluded_rows, **attributed}.items():
+    for key, entry in {**excluded_rows, **attributed, **reclassified}.items():
         if key not in used and entry.file in files:
             problems.append(
                 Problem(
@@ -595,8 +607,8 @@ def _resolve(clusters: list[pd.DataFrame], slot: pd.DataFrame) -> tuple[int, str
 
 def kind_group(kind: str) -> str:
     """Kinds that compete for one slot: actual, estimate and preliminary figures are all "observed"
-    (a preliminary figure is superseded by a later vintage); a projection is never an observation."""
-    return "projection" if kind == "projection" else "observed"
+    (a preliminary figure is superseded by a later vintage); a projection or a plan is never an observation."""
+    return kind if kind in ("projection", "plan") else "observed"
 
 
 def consolidate(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

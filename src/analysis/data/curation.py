@@ -1,10 +1,12 @@
-"""Curation by hand (``data/curation.yml``): raw rows left out, and rows whose estimator is attributed.
+"""Curation by hand (``data/curation.yml``): raw rows left out, rows whose estimator is attributed, and rows
+whose kind the collection got wrong.
 
 Raw files are never edited.  A row the parsers cannot read, or a figure that should not enter
 the tables, is *excluded* here with its reason; a digital-economy figure whose methodology text
-does not name its estimator family is *attributed* here, with the reason.  Every entry names
-the file, the row (header = row 1) and the value the row must still hold, so that a changed raw
-file cannot be curated silently.
+does not name its estimator family is *attributed* here, with the reason; a row labelled with the
+wrong kind (a budget allocation labelled ``target``) is *reclassified* here, with the reason.  Every
+entry names the file, the row (header = row 1) and the value the row must still hold, so that a
+changed raw file cannot be curated silently.
 """
 
 from __future__ import annotations
@@ -41,11 +43,24 @@ class Attribution:
 
 
 @dataclass(frozen=True)
+class Reclassification:
+    """A curated kind: the kind a raw row should have had (a ``plan``, not a ``target``), with the reason."""
+
+    file: str
+    row: int
+    value: str
+    kind: str
+    reason: str
+    reason_vi: str | None = None
+
+
+@dataclass(frozen=True)
 class Curation:
-    """Every curated exclusion and attribution."""
+    """Every curated exclusion, attribution and reclassification."""
 
     exclusions: tuple[Exclusion, ...] = ()
     attributions: tuple[Attribution, ...] = field(default_factory=tuple)
+    kinds: tuple[Reclassification, ...] = field(default_factory=tuple)
 
 
 def _entries(document: dict, key: str, required: tuple[str, ...], source: str) -> list[dict]:
@@ -87,10 +102,15 @@ def load_curation(path: Path | None) -> Curation:
     except yaml.YAMLError as exc:
         raise PlanError(f"{path.name}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(document, dict):
-        raise PlanError(f"{path.name}: expected a mapping with 'exclusions' and 'attributions'")
+        raise PlanError(f"{path.name}: expected a mapping with 'exclusions', 'attributions' and 'kinds'")
     exclusions = _entries(document, "exclusions", ("file", "row", "value", "reason"), path.name)
     attributions = _entries(document, "attributions", ("file", "row", "value", "estimator", "reason"), path.name)
+    kinds = _entries(document, "kinds", ("file", "row", "value", "kind", "reason"), path.name)
     return Curation(
         tuple(Exclusion(e["file"], e["row"], str(e["value"]), e["reason"], e.get("reason_vi")) for e in exclusions),
         tuple(Attribution(a["file"], a["row"], str(a["value"]), a["estimator"], a["reason"]) for a in attributions),
+        tuple(
+            Reclassification(k["file"], k["row"], str(k["value"]), str(k["kind"]), k["reason"], k.get("reason_vi"))
+            for k in kinds
+        ),
     )

@@ -60,11 +60,16 @@ class Place:
 
 @dataclass(frozen=True)
 class EstimatorFamily:
-    """An estimator family: whole-word patterns that name it, and phrases that name its series explicitly."""
+    """An estimator family: whole-word patterns that name it, and phrases that name its series explicitly.
+
+    ``independent`` is True for a producer of official statistics (the statistics office) that does
+    not answer for the targets it measures; a figure of any other family is the government's own report.
+    """
 
     id: str
     patterns: tuple[str, ...]
     series: tuple[str, ...] = ()
+    independent: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,30 @@ class Registry:
     def place_of_boundary(self, boundary: str) -> Place | None:
         """The place whose pre- or post-merger boundary this is."""
         return next((p for p in self.places.values() if boundary in (p.pre_boundary, p.merged_boundary)), None)
+
+    def successor(self, boundary: str) -> str | None:
+        """The merged boundary that continues a pre-merger boundary (None for any other boundary)."""
+        place = self.place_of_boundary(boundary)
+        if place and place.merger_date and boundary == place.pre_boundary:
+            return place.merged_boundary
+        return None
+
+    def predecessor(self, boundary: str) -> str | None:
+        """The pre-merger boundary a merged boundary continues (None for any other boundary)."""
+        place = self.place_of_boundary(boundary)
+        if place and place.merger_date and boundary == place.merged_boundary:
+            return place.pre_boundary
+        return None
+
+    def boundary_ended(self, boundary: str, year: int) -> bool:
+        """True when a pre-merger boundary no longer existed for the whole of ``year`` (the merger year or later)."""
+        place = self.place_of_boundary(boundary)
+        return bool(self.successor(boundary)) and year >= int(place.merger_date[:4])
+
+    def is_independent(self, estimator: str) -> bool:
+        """True for an estimator family of official statistics (``independent: true`` in estimators.yml)."""
+        family = self.estimators.get(estimator)
+        return bool(family and family.independent)
 
 
 def _pair(value, where: str, key: str) -> dict[str, str]:
@@ -217,7 +246,10 @@ def parse_estimators(
         where = f"{source}: {key}"
         patterns = _words(entry, "patterns", where, "the words that name the family")
         series = tuple(str(p).lower() for p in entry.get("series") or ())
-        out[str(key)] = EstimatorFamily(str(key), patterns, series)
+        independent = entry.get("independent", False)
+        if not isinstance(independent, bool):
+            raise PlanError(f"{where}: 'independent' should be true or false, got {independent!r}")
+        out[str(key)] = EstimatorFamily(str(key), patterns, series, independent)
     return out, tuple(str(w).lower() for w in document.get("negations") or ())
 
 

@@ -12,7 +12,9 @@ import pandera.pandas as pa
 
 from analysis.data.parsing import CANONICAL_UNITS, ESTIMATORS, QUALIFIERS, SHARE_UNITS
 
-OBSERVATION_KINDS = ["actual", "estimate", "preliminary", "projection"]
+OBSERVATION_KINDS = ["actual", "estimate", "preliminary", "projection", "plan"]
+#: Kinds of figure that measure what happened (a projection expects, a plan allocates): the one filter.
+OBSERVED_KINDS = ("actual", "estimate", "preliminary")
 PERIOD_PATTERN = r"^(Y|H1|H2|9M|6M|Q[1-4]|M(0[1-9]|1[0-2])|avg|annual|span|unstated)$"
 LEVELS = ["national", "province", "city", "district", "ward"]
 VALUE_TYPES = ["point", "range", "bound", "rank", "top_k"]

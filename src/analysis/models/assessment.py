@@ -17,19 +17,18 @@ import pandas as pd
 
 from analysis import tables
 from analysis.data.registry import Registry, load_registry
+from analysis.data.schemas import OBSERVED_KINDS
 from analysis.errors import PlanError
 from analysis.models import forecasting, progress
+from analysis.models.judging import judge_outcome, meets, precision_margin, self_reported, status_for
 from analysis.models.plan import PlanEntry
 from analysis.models.schemas import ASSESSMENTS, FORECASTS
 
 FORECAST_COLUMNS = tables.columns(FORECASTS)
 ASSESSMENT_COLUMNS = tables.columns(ASSESSMENTS)
-OBSERVED_KINDS = ("actual", "estimate", "preliminary")
-#: How a published figure's kind reads as an outcome.
-OUTCOME_KINDS = {"actual": "final", "estimate": "estimate", "preliminary": "preliminary", "projection": "projection"}
+#: How a published figure's kind reads as an outcome (a projection or a plan is never one).
+OUTCOME_KINDS = {"actual": "final", "estimate": "estimate", "preliminary": "preliminary"}
 MIN_POINTS_FOR_FORECAST = 3
-#: A future target is on track when the forecast gives it at least this probability of being met.
-ON_TRACK_PROBABILITY = 0.5
 
 
 def observed_series(
@@ -117,66 +116,46 @@ def missing_targets(targets: pd.DataFrame, plan: tuple[PlanEntry, ...]) -> list[
     return problems
 
 
-def meets(value: float, target: float, comparator: str) -> bool:
-    """Whether a value meets a target: at or above it (at_least), at or below it (at_most: a rank)."""
-    return value <= target if comparator == "at_most" else value >= target
-
-
 def outcome_figure(
-    indicators: pd.DataFrame, indicator: str, boundaries: list[str], estimator: str, year: int
-) -> tuple[pd.Series, str] | None:
-    """The figure published for a (passed) target year, and the boundary it was published for.
+    indicators: pd.DataFrame, indicator: str, boundary: str, estimator: str, year: int
+) -> pd.Series | None:
+    """The figure published for a (passed) target year at one boundary, by one estimator (None when none).
 
-    Looks in each boundary in turn (the target's own, then its successor after a merger).  Final,
-    estimated and preliminary figures come first; a projection counts only when nothing else
-    exists.  A point value is preferred to a range, a range to a bound ("more than 14").
+    Final, estimated and preliminary figures only (a projection or a plan is not an outcome); a final
+    figure comes first, then an estimate, then a preliminary one; a point value before a range, a
+    range before a bound ("more than 14").
     """
-    rank_kind = {"actual": 0, "estimate": 1, "preliminary": 2, "projection": 3}
-    rank_type = {"point": 0, "range": 1, "bound": 2}
-    for boundary in boundaries:
-        rows = indicators[
-            (indicators["indicator"] == indicator)
-            & (indicators["boundary"] == boundary)
-            & (indicators["estimator"] == estimator)
-            & (indicators["year"] == year)
-            & (indicators["period"] == "Y")
-            & indicators["value_type"].isin(list(rank_type))
-        ]
-        if rows.empty:
-            continue
-        ranked = rows.assign(_kind=rows["kind"].map(rank_kind), _type=rows["value_type"].map(rank_type))
-        return ranked.sort_values(["_kind", "_type"]).iloc[0], boundary
-    return None
+    rank_kind = {"actual": 0, "estimate": 1, "preliminary": 2}
+    rank_type = {"point": 0, "range": 1, "bound": 2, "rank": 0, "top_k": 3}
+    rows = indicators[
+        (indicators["indicator"] == indicator)
+        & (indicators["boundary"] == boundary)
+        & (indicators["estimator"] == estimator)
+        & (indicators["year"] == year)
+        & (indicators["period"] == "Y")
+        & indicators["kind"].isin(list(rank_kind))
+        & indicators["value_type"].isin(list(rank_type))
+    ]
+    if rows.empty:
+        return None
+    ranked = rows.assign(_kind=rows["kind"].map(rank_kind), _type=rows["value_type"].map(rank_type))
+    return ranked.sort_values(["_kind", "_type"], kind="stable").iloc[0]
 
 
-def successor_boundaries(boundary: str, year: int, registry: Registry) -> list[str]:
-    """The boundary, then (for a year from a merger on) the merged place's boundary that continues its series."""
-    place = registry.place_of_boundary(boundary)
-    if place and place.merger_date and boundary == place.pre_boundary and year >= int(place.merger_date[:4]):
-        return [boundary, place.merged_boundary]
-    return [boundary]
+def plan_figure(indicators: pd.DataFrame, indicator: str, boundary: str, year: int) -> pd.Series | None:
+    """The plan published for a year (an allocation in a budget estimate), or None.
 
-
-def status_for(row: dict) -> str:
-    """The one status of an assessment: met, not_met, awaiting_figure, on_track, off_track or not_measurable.
-
-    A target year that has passed is judged on the published figure (met / not_met), or is
-    awaiting it.  A future target is on track when it is more likely than not to be met on the
-    forecast (probability of 50% or more), off track otherwise; where the series is too short to
-    forecast (two figures), on track when the observed pace is at least the pace required.  With
-    fewer than two figures the target is not measurable.
+    A plan is evidence about its year, never its outcome.
     """
-    if isinstance(row.get("outcome"), str) and row["outcome"]:
-        return row["outcome"]
-    if row.get("target_passed"):
-        return "awaiting_figure" if row["n_obs"] > 0 else "not_measurable"
-    probability = row.get("p_meet_in_year")
-    if probability is not None and not math.isnan(probability):
-        return "on_track" if probability >= ON_TRACK_PROBABILITY else "off_track"
-    observed, required = row.get("observed_pace_pp"), row.get("required_pace_pp")
-    if observed is not None and required is not None and not (math.isnan(observed) or math.isnan(required)):
-        return "on_track" if observed >= required else "off_track"
-    return "not_measurable"
+    rows = indicators[
+        (indicators["indicator"] == indicator)
+        & (indicators["boundary"] == boundary)
+        & (indicators["year"] == year)
+        & (indicators["period"] == "Y")
+        & (indicators["kind"] == "plan")
+        & indicators["value_type"].isin(["point", "range"])
+    ]
+    return None if rows.empty else rows.sort_values("value_type", kind="stable").iloc[-1]
 
 
 def assess_series(
@@ -228,6 +207,7 @@ def assess_series(
         outcome_qualifier=None,
         outcome_source=None,
         outcome_boundary=None,
+        plan_source=None,
     )
     if series.empty:
         result["data_status"] = "no_observations"
@@ -303,28 +283,49 @@ def assess_series(
     return result, default
 
 
-def with_outcome(result: dict, figure: tuple[pd.Series, str] | None, boundary: str) -> dict:
-    """The assessment with the published outcome of its target year (when a figure exists)."""
-    if figure is None:
+_NO_PROBABILITY = ("p_meet_in_year", "p_met_by_year", "p_meet_model_min", "p_meet_model_max", "median_year_met")
+_NO_NOWCAST = ("median_projection_value", "projection_lo80", "projection_hi80")
+
+
+def with_outcome(
+    result: dict, figure: pd.Series | None, ended: bool = False, successor: pd.Series | None = None
+) -> dict:
+    """The assessment with the judged outcome of its (passed) target year.
+
+    Parameters
+    ----------
+    figure : Series, optional
+        The figure of the target's own boundary and estimator for the target year (see
+        :func:`outcome_figure`); it decides, by :func:`judging.judge_outcome`.
+    ended : bool
+        The target's boundary no longer existed in the target year.  Without ``figure`` the status is
+        then ``boundary_ended``, never met or not met: ``successor`` (the figure the place after the
+        merger published, if any) is shown beside it, and the former boundary's nowcast is kept.
+    """
+    if figure is None and not ended:
         return result
-    row, found_in = figure
-    result = dict(result)
-    result.update(
-        outcome="met" if meets(float(row["value"]), result["target_value"], result["comparator"]) else "not_met",
-        outcome_value=float(row["value"]),
-        outcome_kind=OUTCOME_KINDS[row["kind"]],
-        outcome_qualifier=row["qualifier"],
-        outcome_source=row["source_id"],
-        outcome_boundary=None if found_in == boundary else found_in,
-        p_meet_in_year=math.nan,
-        p_met_by_year=math.nan,
-        p_meet_model_min=math.nan,
-        p_meet_model_max=math.nan,
-        median_projection_value=math.nan,
-        projection_lo80=math.nan,
-        projection_hi80=math.nan,
+    result = dict(result, **dict.fromkeys(_NO_PROBABILITY, math.nan))
+    if figure is None:
+        result["outcome"] = "boundary_ended"
+        if successor is not None:
+            result.update(_figure_fields(successor), outcome_boundary=successor["boundary"])
+        return result
+    margin = precision_margin(figure["value_as_published"], figure["qualifier"])
+    value = float(figure["value"])
+    outcome = judge_outcome(
+        value, result["target_value"], result["comparator"], margin, figure["qualifier"], figure["kind"]
     )
-    return result
+    result.update(_figure_fields(figure), outcome=outcome, outcome_precision=margin, outcome_boundary=None)
+    return result | dict.fromkeys(_NO_NOWCAST, math.nan)
+
+
+def _figure_fields(figure: pd.Series) -> dict:
+    return {
+        "outcome_value": float(figure["value"]),
+        "outcome_kind": OUTCOME_KINDS[figure["kind"]],
+        "outcome_qualifier": figure["qualifier"],
+        "outcome_source": figure["source_id"],
+    }
 
 
 # Every target of one series uses the same forecasts, quantiles and paths: computed once per series.
@@ -417,14 +418,20 @@ def assess(
             for target in entry_targets:
                 row, found = assess_series(series, target, unit, n_paths, seed, horizon_end, reference)
                 year = target["target_year"]
-                boundaries = successor_boundaries(entry.boundary, year, registry)
                 # Only a year that is over has an outcome (a figure "for" a year not yet over is a forecast).
-                figure = (
-                    outcome_figure(indicators, entry.indicator, boundaries, estimator, year)
-                    if year < reference
-                    else None
-                )
-                row = with_outcome(row, figure, entry.boundary)
+                if year < reference:
+                    figure = outcome_figure(indicators, entry.indicator, entry.boundary, estimator, year)
+                    ended = registry.boundary_ended(entry.boundary, year)
+                    successor = registry.successor(entry.boundary)
+                    after = (
+                        outcome_figure(indicators, entry.indicator, successor, estimator, year)
+                        if ended and figure is None
+                        else None
+                    )
+                    row = with_outcome(row, figure, ended, after)
+                plan = plan_figure(indicators, entry.indicator, entry.boundary, year)
+                if plan is not None:
+                    row.update(plan_value=float(plan["value"]), plan_source=plan["source_id"])
                 row["status"] = status_for(row)
                 assessment_rows.append({**row, **base, "estimator": estimator})
                 if found is not None:
@@ -437,31 +444,33 @@ def assess(
                     values = {name: float(band[step]) for name, band in bands.items()}
                     forecast_rows.append({**base, "estimator": estimator, "year": int(year), **values})
     forecasts = pd.DataFrame(forecast_rows, columns=FORECAST_COLUMNS)
-    assessments = pd.DataFrame(assessment_rows, columns=ASSESSMENT_COLUMNS)
+    assessments = pd.DataFrame(with_confirmation(assessment_rows, registry), columns=ASSESSMENT_COLUMNS)
     return forecasts, assessments
+
+
+def with_confirmation(rows: list[dict], registry: Registry) -> list[dict]:
+    """Flag each target reported as met by the government's own figure only (``outcome_self_reported``).
+
+    A target is confirmed when a figure of an independent estimator (the statistics office) for the same
+    indicator, boundary and year also meets it.
+    """
+    confirmed = {
+        (row["indicator"], row["boundary"], row["target_year"])
+        for row in rows
+        if row.get("outcome") == "met" and registry.is_independent(row["estimator"])
+    }
+    out = []
+    for row in rows:
+        key = (row["indicator"], row["boundary"], row["target_year"])
+        flag = self_reported(
+            row["estimator"], registry.is_independent(row["estimator"]), row.get("outcome"), key in confirmed
+        )
+        out.append(
+            {**row, "outcome_self_reported": flag if row.get("outcome") in ("met", "reported_reached") else None}
+        )
+    return out
 
 
 def _unit_of(indicators: pd.DataFrame, indicator: str) -> str | None:
     units = indicators.loc[indicators["indicator"] == indicator, "unit"].unique()
     return str(units[0]) if len(units) else None
-
-
-LIKELIHOOD_SCALE = (
-    (0.99, "virtually_certain"),
-    (0.90, "very_likely"),
-    (0.66, "likely"),
-    (0.33, "about_as_likely_as_not"),
-    (0.10, "unlikely"),
-    (0.01, "very_unlikely"),
-    (0.0, "exceptionally_unlikely"),
-)
-
-
-def likelihood_label(probability: float) -> str | None:
-    """IPCC-style calibrated language for a probability (likely = 66-100%, unlikely = 0-33%, ...)."""
-    if probability is None or (isinstance(probability, float) and math.isnan(probability)):
-        return None
-    for threshold, label in LIKELIHOOD_SCALE:
-        if probability >= threshold:
-            return label
-    return "exceptionally_unlikely"

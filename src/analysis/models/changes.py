@@ -18,12 +18,12 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import __version__
+from analysis.data.schemas import OBSERVED_KINDS
 from analysis.models.plan import PlanEntry
 from analysis.models.schemas import CHANGES
 
 #: A probability that moves less than this (1 percentage point) is not reported as a change.
 PROBABILITY_STEP = 0.01
-OBSERVED_KINDS = ("actual", "estimate", "preliminary")
 
 COLUMNS = list(CHANGES.columns)
 
@@ -179,8 +179,9 @@ def _assessment_changes(
                 )
             continue
         then = old.loc[index]
-        has_outcome = isinstance(new.get("outcome"), str) and bool(new["outcome"])
-        had_outcome = isinstance(then.get("outcome"), str) and bool(then["outcome"])
+        # an outcome is news when a figure decides it (a boundary that ended has none of its own)
+        has_outcome = not pd.isna(new.get("outcome_value")) and isinstance(new.get("outcome"), str)
+        had_outcome = not pd.isna(then.get("outcome_value")) and isinstance(then.get("outcome"), str)
         moved = _series(before_obs, *index[:3]) != _series(after_obs, *index[:3]) or has_outcome != had_outcome
         cause, reason = _cause(then, new, moved, previous.record.get("package_version"))
         if has_outcome and not had_outcome:

@@ -15,9 +15,9 @@ import math
 import pandas as pd
 
 from analysis.data.registry import Registry
+from analysis.data.schemas import OBSERVED_KINDS
 from analysis.models.what_it_takes import yearly
 
-OBSERVED = ("actual", "estimate", "preliminary")
 BRIDGE_COLUMNS = [
     "year",
     "estimator",
@@ -51,7 +51,7 @@ def published_range(
         & (indicators["estimator"] == estimator)
         & indicators["level"].isin(["province", "city"])
         & (indicators["period"] == "Y")
-        & indicators["kind"].isin(OBSERVED)
+        & indicators["kind"].isin(OBSERVED_KINDS)
         & ~indicators["boundary"].isin(exclude)
     ]
     return (float(rows["value"].min()), float(rows["value"].max())) if not rows.empty else (math.nan, math.nan)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import pandera.pandas as pa
 
 from analysis.data.schemas import BOUNDARY, COMPARATORS, ESTIMATOR, GEOGRAPHY, INDICATOR, column
+from analysis.models.judging import OUTCOMES
+from analysis.models.judging import STATUSES as STATUS_IDS
 
 _ESTIMATOR_OR_NONE = column(str, "Estimator", ESTIMATOR.description + "; 'none' when no figure exists for the boundary")
 _AS_OF = column(
     "Int64", "As of", "Only figures published up to this year were used; empty = every figure", nullable=True
 )
 _PROBABILITY = pa.Check.in_range(0, 1)
-STATUSES = ["met", "not_met", "awaiting_figure", "on_track", "off_track", "not_measurable"]
+STATUSES = list(STATUS_IDS)
 
 
 def _band(level: int, side: str) -> pa.Column:
@@ -69,9 +71,11 @@ ASSESSMENTS = pa.DataFrameSchema(
         "status": column(
             str,
             "Status",
-            "The one status: met or not_met (the target year has passed and a figure shows it), "
-            "awaiting_figure (passed, no figure yet), on_track or off_track (the forecast gives the target a "
-            "probability of at least 50% or less; by pace with two figures), not_measurable (too few figures)",
+            "The one status (models/judging.py): met, reported_reached (an approximate or not-yet-final figure "
+            "at the target, within its precision), not_met, boundary_ended (the target's boundary no longer "
+            "existed in its year; the successor's figure is shown), awaiting_figure (passed, no figure yet), "
+            "on_track / uncertain / off_track (the forecast gives the target a probability of at least 66%, "
+            "33-66%, below 33%; by pace with two figures), not_measurable (too few figures)",
             pa.Check.isin(STATUSES),
         ),
         "data_status": column(
@@ -157,7 +161,12 @@ ASSESSMENTS = pa.DataFrameSchema(
         ),
         "escap_category": column(str, "ESCAP category", "maintain, accelerate or reverse", nullable=True),
         "outcome": column(
-            str, "Outcome", "met or not_met, judged on the figure published for the target year", nullable=True
+            str,
+            "Outcome",
+            "met, reported_reached, not_met or boundary_ended: the passed target year judged on the figure "
+            "published for it (models/judging.py)",
+            pa.Check.isin(list(OUTCOMES)),
+            nullable=True,
         ),
         "outcome_value": column(
             float, "Outcome value", "The figure published for the target year, in the unit", nullable=True
@@ -170,10 +179,32 @@ ASSESSMENTS = pa.DataFrameSchema(
         "outcome_boundary": column(
             str,
             "Outcome boundary",
-            "Set when the figure was published for the place after its merger "
-            "(the former place no longer reports separately)",
+            "Set (boundary_ended only) when the figure shown was published for the place after its merger: "
+            "the former place no longer reports separately, and the target is not judged on it",
             nullable=True,
         ),
+        "outcome_precision": column(
+            float,
+            "Outcome precision",
+            "How far the deciding figure may lie from the true value, in the unit: half a unit of its last "
+            "printed digit, a whole unit when the source qualifies it ('about 25': 1)",
+            nullable=True,
+        ),
+        "outcome_self_reported": column(
+            "boolean",
+            "Self-reported",
+            "True when the target is reported as met or reached by the government's own figure only (no "
+            "figure of the statistics office for the same year confirms it)",
+            nullable=True,
+        ),
+        "plan_value": column(
+            float,
+            "Plan",
+            "The plan published for the target year (an allocation in a budget estimate), in the unit; "
+            "evidence about the year, never its outcome",
+            nullable=True,
+        ),
+        "plan_source": column(str, "Plan source", "Source id (sources.csv) of the plan figure", nullable=True),
         "cagr_projection_value": column(
             float,
             "Compound-growth projection",
@@ -275,11 +306,19 @@ TRACK_RECORD = pa.DataFrameSchema(
         "lo95": column(float, "95% low then", "Lower end of the 95% interval for the target year", nullable=True),
         "hi95": column(float, "95% high then", "Upper end of the 95% interval for the target year", nullable=True),
         "outcome": column(
-            str, "Outcome", "met or not_met, from the figure published since (empty: not yet)", nullable=True
+            str,
+            "Outcome",
+            "met, reported_reached or not_met, from the figure published since for the same boundary (empty: "
+            "not yet, or the boundary ended)",
+            nullable=True,
         ),
         "outcome_value": column(float, "Outcome value", "The figure published for the target year", nullable=True),
         "brier": column(
-            float, "Brier score", "(probability then - outcome)^2, outcome 1 when met, 0 when not", nullable=True
+            float,
+            "Brier score",
+            "(probability then - outcome)^2, outcome 1 when met, 0 when not met; empty for a figure reported "
+            "as reached within its precision",
+            nullable=True,
         ),
         "inside80": column("boolean", "Inside 80%", "The published figure lay inside the 80% interval", nullable=True),
         "inside95": column("boolean", "Inside 95%", "The published figure lay inside the 95% interval", nullable=True),
@@ -298,6 +337,7 @@ WHAT_IT_TAKES = pa.DataFrameSchema(
         "geography": GEOGRAPHY,
         "boundary": BOUNDARY,
         "estimator": column(str, "Estimator", "Estimator family the target is tied to"),
+        "status": column(str, "Status", "The target's one status (assessments.csv)", pa.Check.isin(STATUSES)),
         "target_year": column(int, "Target year", "Year of the target"),
         "target_value": column(float, "Target value", "The target share in percent (a range's low end)"),
         "target_high": column(
@@ -310,6 +350,13 @@ WHAT_IT_TAKES = pa.DataFrameSchema(
             float, "Denominator growth", f"Nominal GRDP growth observed in the data, {_PCT_YEAR}", nullable=True
         ),
         "denominator_basis": column(str, "Denominator basis", "Which GRDP figures gave the growth rate"),
+        "growth_boundary": column(
+            str,
+            "Growth boundary",
+            "The boundary whose nominal GRDP gave the growth rate (the city before the merger for the merged "
+            "city, whose own series is too short)",
+            nullable=True,
+        ),
         "required_excess_growth_pct": column(
             float,
             "Required excess growth",
@@ -327,7 +374,10 @@ WHAT_IT_TAKES = pa.DataFrameSchema(
         ),
         "observed_years": column(str, "Observed years", "Years the observed growth spans", nullable=True),
         "denominator_value": column(
-            float, "Budget spending", "Budget spending in the target year, billion dong", nullable=True
+            float,
+            "Budget spending",
+            "Budget spending of the target's boundary in the target year, billion dong",
+            nullable=True,
         ),
         "required_amount": column(
             float, "Amount the target represents", "Target share x spending in the target year", nullable=True
@@ -339,7 +389,20 @@ WHAT_IT_TAKES = pa.DataFrameSchema(
         "amount_basis": column(
             str,
             "Amount basis",
-            "published, published budget estimate, or projected with nominal GRDP growth",
+            "published (outturn), published estimate (expected outturn), budget estimate (plan), or projected "
+            "from an earlier year's figure with nominal GRDP growth",
+            nullable=True,
+        ),
+        "amount_boundary": column(
+            str,
+            "Amount boundary",
+            "The boundary whose budget spending the amounts use: always the target's own",
+            nullable=True,
+        ),
+        "amount_base_year": column(
+            "Int64",
+            "Amount base year",
+            "Year of the published budget figure the amount is, or is projected from",
             nullable=True,
         ),
     },

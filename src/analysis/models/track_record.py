@@ -14,7 +14,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from analysis.models.assessment import assess, meets
+from analysis.models.assessment import assess
+from analysis.models.judging import meets
 from analysis.models.plan import PlanEntry
 from analysis.models.schemas import TRACK_RECORD
 
@@ -67,13 +68,16 @@ def restate(
 
 
 def score(statements: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
-    """Score each statement whose target year's figure is now published.
+    """Score each statement whose target year's figure is now published for its own boundary.
 
-    Adds the outcome, the published value, the Brier score of the statement's probability and
-    whether the value fell inside its 80% and 95% bands; the other statements keep blanks.
+    Adds the outcome, the published value, whether the value fell inside its 80% and 95% bands, and,
+    where the outcome is plainly met or not met, the Brier score of the statement's probability (a
+    figure reported as reached within its precision settles no yes-or-no question); the other
+    statements keep blanks.  A target whose boundary ended is not scored: the figure shown for it
+    belongs to another series.
     """
     key = ["indicator", "boundary", "estimator", "target_year"]
-    known = outcomes.dropna(subset=["outcome"]).set_index(key)
+    known = outcomes[outcomes["outcome"].isin(["met", "not_met", "reported_reached"])].set_index(key)
     rows = []
     for _, row in statements.iterrows():
         record = row.to_dict()
@@ -81,12 +85,10 @@ def score(statements: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
         if index in known.index:
             outcome = known.loc[index]
             value = float(outcome["outcome_value"])
-            met = meets(value, float(row["target_value"]), row["comparator"])
-            record.update(
-                outcome=outcome["outcome"],
-                outcome_value=value,
-                brier=(float(row["p_meet_in_year"]) - float(met)) ** 2,
-            )
+            record.update(outcome=outcome["outcome"], outcome_value=value)
+            if outcome["outcome"] in ("met", "not_met"):
+                met = meets(value, float(row["target_value"]), row["comparator"])
+                record["brier"] = (float(row["p_meet_in_year"]) - float(met)) ** 2
             if not pd.isna(row["lo80"]):
                 record.update(
                     inside80=bool(row["lo80"] <= value <= row["hi80"]),

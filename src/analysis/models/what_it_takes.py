@@ -7,8 +7,9 @@ in the data), reaching share S_T in year T from S_0 in year t_0 needs the numera
     (1 + g) * (S_T / S_0) ** (1 / (T - t_0)) - 1    a year,
 
 that is ``(S_T / S_0) ** (1 / (T - t_0)) - 1`` faster than the denominator.  For a budget share the
-amount the target represents is S_T times the spending of that year (published where it is,
-projected with nominal GRDP growth beyond).
+amount the target represents is S_T times the spending of that year at the target's own boundary
+(published where it is, projected with nominal GRDP growth beyond); another boundary's budget is never
+used, so a target of the city before the merger is costed on that city's budget.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ import math
 import pandas as pd
 
 from analysis.data.registry import Registry
+from analysis.data.schemas import OBSERVED_KINDS
 from analysis.models.plan import PlanEntry
 from analysis.models.schemas import WHAT_IT_TAKES
 
-OBSERVED = ("actual", "estimate", "preliminary")
 #: A denominator series must span at least this many years to give a growth rate ...
 MIN_SPAN = 2
 #: ... and its growth is measured over the last five years (a recent rate, not 2015's).
@@ -71,7 +72,7 @@ def yearly(
     indicator: str,
     boundary: str,
     estimator: str | None = None,
-    kinds: tuple[str, ...] = OBSERVED,
+    kinds: tuple[str, ...] = OBSERVED_KINDS,
 ) -> pd.Series:
     """Yearly point figures of one indicator at one boundary (one estimator), by year."""
     rows = indicators[
@@ -107,42 +108,43 @@ def denominator_growth(
     return math.nan, boundary, yearly(indicators, denominator, boundary)
 
 
-def _published_amounts(
-    indicators: pd.DataFrame, targets: pd.DataFrame, denominator: str, boundaries: list[str]
-) -> dict:
-    """Year -> (amount, basis): published outturns first, budget estimates (targets.csv) where there is none."""
+#: Which published figure of budget spending an amount starts from, best first: the outturn, the expected
+#: outturn, the budget estimate (a plan).
+AMOUNT_KINDS = {"actual": "published", "estimate": "published estimate", "plan": "budget estimate (plan)"}
+
+
+def published_amounts(indicators: pd.DataFrame, denominator: str, boundary: str) -> dict[int, tuple[float, str]]:
+    """Year -> (amount, basis) of the denominator at one boundary only: the outturn, else the expected outturn,
+    else the budget estimate (see :data:`AMOUNT_KINDS`).  Another boundary's budget is never used."""
+    figures = indicators[
+        (indicators["indicator"] == denominator)
+        & (indicators["boundary"] == boundary)
+        & (indicators["period"] == "Y")
+        & indicators["kind"].isin(list(AMOUNT_KINDS))
+    ]
     amounts: dict[int, tuple[float, str]] = {}
-    for boundary in reversed(boundaries):  # the later boundary (the merged city) counts for its years
-        estimates = targets[
-            (targets["indicator"] == denominator)
-            & (targets["boundary"] == boundary)
-            & targets["preferred"]
-            & (targets["period"] == "Y")
-        ]
-        for year, value in zip(estimates["target_year"], estimates["value"], strict=True):
-            amounts.setdefault(int(year), (float(value), "published budget estimate"))
-        figures = indicators[
-            (indicators["indicator"] == denominator)
-            & (indicators["boundary"] == boundary)
-            & (indicators["period"] == "Y")
-            & indicators["kind"].isin(OBSERVED)
-        ]
-        for year, value in zip(figures["year"], figures["value"], strict=True):
-            amounts[int(year)] = (float(value), "published")
+    order = list(AMOUNT_KINDS)
+    for _, row in figures.sort_values("kind", key=lambda k: k.map(order.index), ascending=False).iterrows():
+        amounts[int(row["year"])] = (float(row["value"]), AMOUNT_KINDS[row["kind"]])
     return amounts
 
 
-def amount_in(year: int, amounts: dict, growth: float) -> tuple[float, str]:
-    """The denominator in ``year``: published, else projected from the latest published year with ``growth``."""
+def amount_in(year: int, amounts: dict, growth: float) -> tuple[float, str, int | None]:
+    """The denominator in ``year``: published, else projected from the latest earlier year with ``growth``.
+
+    Returns
+    -------
+    (float, str, int or None)
+        The amount (NaN when unknown), its basis, and the year of the published figure it comes from.
+    """
     if year in amounts:
-        return amounts[year]
+        return (*amounts[year], year)
     earlier = [y for y in amounts if y < year]
     if not earlier or math.isnan(growth):
-        return math.nan, "unknown"
+        return math.nan, "unknown", None
     base_year = max(earlier)
-    return amounts[base_year][0] * (1.0 + growth) ** (
-        year - base_year
-    ), f"projected from {base_year} with nominal GRDP growth"
+    projected = amounts[base_year][0] * (1.0 + growth) ** (year - base_year)
+    return projected, f"projected from {base_year} ({amounts[base_year][1]}) with nominal GRDP growth", base_year
 
 
 def requirements(
@@ -176,10 +178,6 @@ def requirements(
         growth, basis_boundary, denominator_figures = denominator_growth(
             indicators, "grdp_current_prices", entry.boundary, registry
         )
-        place = registry.place_of_boundary(entry.boundary)
-        boundaries = [entry.boundary] + (
-            [place.merged_boundary] if place and place.merger_date and entry.boundary == place.pre_boundary else []
-        )
         for _, target in planned.sort_values("target_year").iterrows():
             latest_year, latest_value = target["latest_year"], target["latest_value"]
             row = {
@@ -187,6 +185,7 @@ def requirements(
                 "geography": entry.geography,
                 "boundary": entry.boundary,
                 "estimator": target["estimator"],
+                "status": target["status"],
                 "target_year": int(target["target_year"]),
                 "target_value": float(target["target_value"]),
                 "target_high": high.get(target["target_id"]),
@@ -197,6 +196,7 @@ def requirements(
                 "denominator_basis": f"nominal GRDP {basis_boundary} {span(denominator_figures)}"
                 if not math.isnan(growth)
                 else "no GRDP series in the data",
+                "growth_boundary": basis_boundary if not math.isnan(growth) else None,
             }
             if pd.isna(latest_value):
                 rows.append(row)
@@ -215,14 +215,16 @@ def requirements(
                     observed_years=f"{both.min()}-{both.max()}" if len(both) >= 2 else None,
                 )
             else:
-                amounts = _published_amounts(indicators, targets, definition.denominator, boundaries)
-                spending, amount_basis = amount_in(int(target["target_year"]), amounts, growth)
+                amounts = published_amounts(indicators, definition.denominator, entry.boundary)
+                spending, amount_basis, base_year = amount_in(int(target["target_year"]), amounts, growth)
                 row.update(
                     denominator_value=spending,
                     required_amount=spending * float(target["target_value"]) / 100.0,
                     amount_at_latest_share=spending * float(latest_value) / 100.0,
                     amount_unit="VND_billion",
                     amount_basis=amount_basis,
+                    amount_boundary=entry.boundary,
+                    amount_base_year=base_year,
                 )
             rows.append(row)
     return pd.DataFrame(rows, columns=list(WHAT_IT_TAKES.columns))

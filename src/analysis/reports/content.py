@@ -12,103 +12,28 @@ import re
 
 import pandas as pd
 
+from analysis.data.schemas import OBSERVED_KINDS
 from analysis.i18n import fmt_number, fmt_percent, fmt_probability, fmt_share, t
-from analysis.models.assessment import likelihood_label
+from analysis.models.judging import (
+    FORECAST_STATUSES,
+    OFF_TRACK_PROBABILITY,
+    ON_TRACK_PROBABILITY,
+    OUTCOMES,
+    RULE_CASES,
+    disagreeing_signals,
+)
 from analysis.models.progress import eurostat_assessment
 from analysis.reports import labels
-from analysis.reports.verdict import pace_and_model
+from analysis.reports.verdict import informative, signal_parts
 
 target_label = labels.target
-OBSERVED_KINDS = ("actual", "estimate", "preliminary")
 
 
-def outcome_sentence(row: pd.Series, lang: str) -> str:
-    """What the figure published for a passed target year says: met, about met or not met."""
-    verdict = row["outcome"]
-    if verdict == "met" and row.get("outcome_qualifier") in ("approx", "nearly"):
-        verdict = "about_met"
-    text = t(
-        "s.outcome",
-        lang,
-        estimator=labels.estimator(row["estimator"], lang),
-        year=int(row["target_year"]),
-        value=labels.value(row["outcome_value"], "percent", lang, row.get("outcome_qualifier"), digits=2),
-        kind=t(f"outcome.{row['outcome_kind']}", lang),
-        verdict=t(f"verdict.{verdict}", lang),
-        target=labels.target_value(row["target_value"], lang),
-    )
-    if isinstance(row.get("outcome_boundary"), str) and row["outcome_boundary"]:
-        text += " " + t("s.outcome_successor", lang)
-    return text
-
-
-def awaiting_sentence(row: pd.Series, lang: str) -> str:
-    """A passed target year without its figure: the latest figure, and the nowcast with its band."""
-    text = t(
-        "s.awaiting",
-        lang,
-        year=int(row["target_year"]),
-        estimator=labels.estimator(row["estimator"], lang),
-        latest=fmt_share(row["latest_value"], lang),
-        latest_year=int(row["latest_year"]),
-    )
-    if not labels.missing(row.get("median_projection_value")):
-        text += " " + t(
-            "s.nowcast",
-            lang,
-            year=int(row["target_year"]),
-            **labels.nowcast(row, lang),
-        )
-    return text
-
-
-def sentence(row: pd.Series, lang: str) -> str:
-    """One plain sentence for one assessment row, every number from the row.
-
-    A passed target year is judged on its published figure, or is awaiting it (never a
-    probability); a future one gets the forecast's probability, or the pace when there are too
-    few figures to forecast.
-    """
-    estimator = labels.estimator(row["estimator"], lang)
-    status = row["status"]
-    if status in ("met", "not_met"):
-        return outcome_sentence(row, lang)
-    if row["data_status"] == "no_observations":
-        return t("s.no_data", lang)
-    if status == "awaiting_figure":
-        return awaiting_sentence(row, lang)
-    if row["data_status"] == "one_observation":
-        return t("s.too_few", lang, estimator=estimator, n=int(row["n_obs"]))
-    if row["data_status"] == "too_few_points_for_forecast":
-        return t(
-            "s.by_pace",
-            lang,
-            estimator=estimator,
-            n=int(row["n_obs"]),
-            latest=fmt_share(row["latest_value"], lang),
-            latest_year=int(row["latest_year"]),
-            observed=fmt_number(row["observed_pace_pp"], lang, 2),
-            required=fmt_number(row["required_pace_pp"], lang, 2),
-        )
-    return t(
-        "s.ok",
-        lang,
-        estimator=estimator,
-        indicator=labels.indicator(row["indicator"], lang),
-        latest=fmt_share(row["latest_value"], lang),
-        latest_year=int(row["latest_year"]),
-        required=fmt_number(row["required_pace_pp"], lang, 2),
-        observed=fmt_number(row["observed_pace_pp"], lang, 2),
-        target=labels.target_value(row["target_value"], lang),
-        year=int(row["target_year"]),
-        probability=fmt_probability(row["p_meet_in_year"], lang),
-        likelihood=t(f"likelihood.{likelihood_label(row['p_meet_in_year'])}", lang),
-    )
-
-
-def _informative(group: pd.DataFrame) -> pd.DataFrame:
+def _most_informative_first(group: pd.DataFrame) -> pd.DataFrame:
     """Rows that say something: an outcome, a probability, or at least a pace (best first)."""
-    rank = group["status"].map({"met": 0, "not_met": 0, "on_track": 1, "off_track": 1, "awaiting_figure": 2}).fillna(3)
+    rank = group["status"].map(
+        lambda s: 0 if s in OUTCOMES else 1 if s in FORECAST_STATUSES else 2 if s == "awaiting_figure" else 3
+    )
     order = rank + group["data_status"].map({"ok": 0, "too_few_points_for_forecast": 0.5}).fillna(0.9)
     return group.assign(_order=order).sort_values("_order", kind="stable").drop(columns="_order")
 
@@ -124,7 +49,7 @@ def headline_rows(assessments: pd.DataFrame, primary: dict[str, str]) -> pd.Data
     """
     rows = []
     for _key, group in assessments.groupby(["indicator", "boundary", "target_year"], sort=False):
-        ranked = _informative(group)
+        ranked = _most_informative_first(group)
         wanted = primary.get(group["indicator"].iloc[0])
         chosen = ranked[ranked["estimator"] == wanted] if wanted else ranked
         base = chosen.iloc[0] if not chosen.empty else ranked.iloc[0]
@@ -139,8 +64,8 @@ def headline_rows(assessments: pd.DataFrame, primary: dict[str, str]) -> pd.Data
 
 def compared_figure(row: pd.Series, lang: str) -> str:
     """The figure a target is judged on: its year's published figure once the year has an outcome
-    ('khoảng 25% (2025, TP.HCM (sau sáp nhập 1/7/2025))'), the latest figure otherwise."""
-    if row.get("status") in ("met", "not_met") and not labels.missing(row.get("outcome_value")):
+    ('khoảng 25% (2025)'; the successor's, with its place, for a boundary that ended), the latest figure otherwise."""
+    if row.get("status") in OUTCOMES and not labels.missing(row.get("outcome_value")):
         value = labels.value(row["outcome_value"], "percent", lang, row.get("outcome_qualifier"))
         successor = row.get("outcome_boundary")
         place = f", {labels.place(successor, lang)}" if isinstance(successor, str) and successor else ""
@@ -163,22 +88,13 @@ def probability_range(low: float, high: float, lang: str) -> str:
     return f"{fmt_probability(low, lang)}–{fmt_probability(high, lang)}"
 
 
-#: Eurostat categories read as "on track" and as "off track", to tell when the rule disagrees with the status.
-OPTIMISTIC = ("significant_progress", "target_achieved")
-PESSIMISTIC = ("insufficient_progress", "moving_away")
-
-
 def disagreement(row: pd.Series, lang: str) -> str:
-    """One sentence when the official-style category disagrees with the status ('–' when they agree)."""
-    category, status = row.get("eurostat_category"), row.get("status")
-    pace_against_model = pace_and_model(row, lang).strip()
-    if pace_against_model:  # "rose 0,20 a year, 0,13 needed" beside "off track" needs its reason here too
-        return pace_against_model
-    if status == "off_track" and category in OPTIMISTIC:
-        return t("s.rules_more_optimistic", lang)
-    if status == "on_track" and category in PESSIMISTIC:
-        return t("s.rules_more_pessimistic", lang)
-    return "–"
+    """What points away from the status, in one sentence ('–' when everything agrees); the same signals as
+    page one (:func:`judging.disagreeing_signals`)."""
+    signals = disagreeing_signals(row)
+    if not signals:
+        return "–"
+    return labels.capitalised("; ".join(signal_parts(row, signals, lang))) + "."
 
 
 def summary_table(headlines: pd.DataFrame, lang: str, by_estimator: bool = False) -> pd.DataFrame:
@@ -239,39 +155,18 @@ def raw_row_label(file: str, row: int, lang: str) -> str:
     return t("raw_row", lang, file=file, row=int(row))
 
 
-def verdict_lines(headlines: pd.DataFrame, lang: str) -> list[str]:
-    """The first-page verdict: per target its status, then what the figures say."""
-    lines = []
-    for _, row in headlines.iterrows():
-        place = labels.place(row["boundary"], lang)
-        head = f"{labels.status(row['status'], lang)} — {target_label(row, lang)} ({place})"
-        if row["status"] not in ("on_track", "off_track") or labels.missing(row.get("p_meet_in_year")):
-            lines.append(f"{head}: {sentence(pd.Series(row), lang)}")
-            continue
-        values = dict(
-            target=head,
-            probability=fmt_probability(row["p_meet_in_year"], lang),
-            estimator=labels.estimator(row["estimator"], lang),
-            likelihood=t(f"likelihood.{likelihood_label(row['p_meet_in_year'])}", lang),
-            low=fmt_probability(row["p_low"], lang),
-            high=fmt_probability(row["p_high"], lang),
-        )
-        key = "s.verdict_head" if row["n_estimators"] >= 2 else "s.verdict_single"
-        lines.append(t(key, lang, **values))
-    return lines
-
-
-def change_lines(changes: pd.DataFrame, assessments: pd.DataFrame, lang: str, limit: int = 8) -> list[str]:
+def change_lines(changes: pd.DataFrame, assessments: pd.DataFrame, lang: str, limit: int = 8) -> list[dict]:
     """What changed since the previous edition, most important first, in plain words.
 
     Outcomes and status changes come first, then new targets, new and revised figures, then moved
-    probabilities; beyond ``limit`` the rest is counted.
+    probabilities; beyond ``limit`` the rest is counted.  Items ``{"text", "status", "key"}``: a status or
+    outcome change carries the status it now has.
     """
     if changes.empty:
         return []
     for single in ("first_edition", "unchanged"):
         if (changes["change"] == single).any():
-            return [t(f"change.{single}", lang)]
+            return [{"text": t(f"change.{single}", lang), "status": "", "key": ""}]
     order = {"outcome": 0, "status": 1, "new_target": 2, "new_figure": 3, "revised_figure": 4, "probability": 5}
     ranked = changes.assign(_order=changes["change"].map(order)).sort_values(
         ["_order", "indicator", "boundary"], kind="stable"
@@ -284,6 +179,11 @@ def change_lines(changes: pd.DataFrame, assessments: pd.DataFrame, lang: str, li
         [tuple(r) in status_keys for r in ranked[same].itertuples(index=False)], index=ranked.index, dtype=bool
     )
     ranked = ranked[~((ranked["change"] == "probability") & with_status)]
+    # a status that moved for a series with nothing to say about the year (one figure, no outcome) is in the CSV only
+    said = {tuple(row[c] for c in same) for _, row in assessments.iterrows() if informative(row)}
+    about_assessment = ranked["change"].isin(["outcome", "status", "probability"])
+    keys = [tuple(r) for r in ranked[same].itertuples(index=False)]
+    ranked = ranked[~about_assessment | pd.Series([k in said for k in keys], index=ranked.index, dtype=bool)]
     targets = assessments.drop_duplicates(["indicator", "boundary", "target_year"]).set_index(
         ["indicator", "boundary", "target_year"]
     )
@@ -311,15 +211,19 @@ def change_lines(changes: pd.DataFrame, assessments: pd.DataFrame, lang: str, li
                 else ""
             )
         key = tuple(change[c] for c in same)
+        text_key = f"change.{change['change']}"
         if change["change"] == "status" and key in moved.index:
             probability = moved.loc[[key]].iloc[0]
             values["p_before"] = fmt_probability(float(probability["before"]), lang)
             values["p_after"] = fmt_probability(float(probability["after"]), lang)
-            lines.append(t("change.status_probability", lang, **values))
-            continue
-        lines.append(t(f"change.{change['change']}", lang, **values))
+            text_key = "change.status_probability"
+        item = {"text": t(text_key, lang, **values), "status": "", "key": ""}
+        if change["change"] in ("status", "outcome"):  # the status it now has, as page one shows it
+            status = str(change["after"]).split(" ")[0]
+            item.update(status=status, key="|".join([*map(str, key[:3]), str(int(key[3]))]))
+        lines.append(item)
     if len(ranked) > limit:
-        lines.append(t("change.more", lang, n=len(ranked) - limit))
+        lines.append({"text": t("change.more", lang, n=len(ranked) - limit), "status": "", "key": ""})
     return lines
 
 
@@ -541,3 +445,24 @@ def published_figures(text: str) -> str:
     """
     found = re.match(r"\s*([<>≥≤~]?\s*\d[\d.,/%\s–-]*(?:\(\d[\d.,%]*\))?)", str(text))
     return found.group(1).strip() if found else "–"
+
+
+#: Rule cases whose text names the probability cut-offs.
+PROBABILITY_CASES = ("likely", "as_likely_as_not", "unlikely")
+
+
+def rule_cases_table(lang: str) -> pd.DataFrame:
+    """The judging rules as a table of cases, each with its status (as Eurostat writes its rules)."""
+    cut_offs = {
+        "on": fmt_percent(100 * ON_TRACK_PROBABILITY, lang, 0),
+        "off": fmt_percent(100 * OFF_TRACK_PROBABILITY, lang, 0),
+    }
+    return pd.DataFrame(
+        {
+            t("col.case", lang): [
+                t(f"judging.case.{case}", lang, **(cut_offs if case in PROBABILITY_CASES else {}))
+                for case, _ in RULE_CASES
+            ],
+            t("col.status", lang): [labels.status(status, lang) for _, status in RULE_CASES],
+        }
+    )

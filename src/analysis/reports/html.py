@@ -46,15 +46,32 @@ def figure_html(fig, alt: str = "", data: pd.DataFrame | None = None, name: str 
 MAX_TABLE_ROWS = 200
 
 
-def table_html(frame: pd.DataFrame, caption: str | None = None, name: str | None = None, lang: str = "vi") -> str:
+def table_html(
+    frame: pd.DataFrame,
+    caption: str | None = None,
+    name: str | None = None,
+    lang: str = "vi",
+    row_status: list[dict] | None = None,
+) -> str:
     """A DataFrame as a styled HTML table (no index), with an optional caption and CSV download; '' when empty.
 
     Beyond :data:`MAX_TABLE_ROWS` rows the page shows the first ones and a note; the download holds all.
+    ``row_status`` (one ``{"status", "key"}`` per row) marks each row with the status it shows, as the
+    page-one lines are marked.
     """
     if frame.empty:
         return ""
     shown = frame.head(MAX_TABLE_ROWS)
     body = shown.to_html(index=False, escape=True, border=0, classes="data")
+    if row_status:
+        marks = iter(row_status)
+        head, _, rows = body.partition("<tbody>")
+
+        def mark(_match) -> str:
+            item = next(marks, {"status": "", "key": ""})
+            return f'<tr data-status="{html.escape(item["status"])}" data-key="{html.escape(item["key"])}">'
+
+        body = f"{head}<tbody>{re.sub('<tr>', mark, rows)}"
     if len(frame) > len(shown):
         more = t("table.more_rows", lang, shown=len(shown), total=len(frame))
         body += f'<p class="note">{html.escape(more)}</p>'
@@ -76,16 +93,40 @@ def paragraph(text: str, css_class: str = "") -> str:
     return f"<p{cls}>{html.escape(text)}</p>"
 
 
-def verdict_box(lines: list[str]) -> str:
-    """The boxed list of verdict lines."""
-    return '<div class="verdict"><ul>' + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul></div>"
+def verdict_box(items: list[dict]) -> str:
+    """The boxed list of lines (``{"text", "status", "key"}`` items, see :func:`status_block`)."""
+    return '<div class="verdict"><ul>' + "".join(_item(item) for item in items) + "</ul></div>"
 
 
-def status_block(title: str, lines: list[str], others: str = "") -> str:
-    """One series on page one: its title, one line per target, the other estimators in small print below."""
-    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
-    note = f'<p class="others">{html.escape(others)}</p>' if others else ""
-    return f'<div class="status-block"><p class="block-title">{html.escape(title)}</p><ul>{items}</ul>{note}</div>'
+def _item(item: dict) -> str:
+    """One status line: its text, with the status and the id it is shown for as data attributes."""
+    attributes = ""
+    if item.get("status"):
+        attributes += f' data-status="{html.escape(item["status"])}"'
+    if item.get("key"):
+        attributes += f' data-key="{html.escape(item["key"])}"'
+    details = "".join(_item(detail) for detail in item.get("details", []))
+    inner = f'<ul class="evidence">{details}</ul>' if details else ""
+    return f"<li{attributes}>{html.escape(item['text'])}{inner}</li>"
+
+
+def status_block(title: str, items: list[dict], note: str = "") -> str:
+    """One series on page one: its title, one item per target (``text``, ``status``, ``key`` and ``details``:
+    the evidence lines under it), and a note in small print below."""
+    lines = "".join(_item(item) for item in items)
+    note_html = f'<p class="others">{html.escape(note)}</p>' if note else ""
+    return f'<div class="status-block"><p class="block-title">{html.escape(title)}</p><ul>{lines}</ul>{note_html}</div>'
+
+
+def status_list(items: list[dict]) -> str:
+    """Status items in one line (the index): each with its data attributes; '–' when there are none."""
+    if not items:
+        return "–"
+    spans = []
+    for item in items:
+        attributes = f'data-status="{html.escape(item["status"])}" data-key="{html.escape(item["key"])}"'
+        spans.append(f"<span {attributes}>{html.escape(item['text'])}</span>")
+    return " · ".join(spans)
 
 
 def keep_together(*fragments: str) -> str:

@@ -13,6 +13,7 @@ import pandas as pd
 from analysis.i18n import LANGUAGES, fmt_date, t
 from analysis.models.plan import PlanEntry
 from analysis.reports import verdict
+from analysis.reports.html import status_list
 from analysis.reports.render import environment
 
 #: The index file of each language, side by side so that report links are the same in both.
@@ -63,7 +64,7 @@ def render_index(
         rows.append(
             {
                 "title": t(report.get("title_key", report["name"]), lang),
-                "status": verdict.status_line(assessments, report_entries(report, assessment_plan), lang),
+                "status": status_list(verdict.status_line(assessments, report_entries(report, assessment_plan), lang)),
                 "built": build_word(info, lang),
                 "links": links,
             }

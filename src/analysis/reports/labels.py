@@ -15,13 +15,16 @@ from babel.dates import format_date
 from analysis.data.registry import indicator_name, load_registry
 from analysis.i18n import LOCALES, fmt_number, fmt_percent, fmt_share, t
 
-#: Status symbols that print in black and white.
+#: Status symbols that print in black and white, in the order of ``judging.STATUSES``.
 STATUS_SYMBOLS = {
     "met": "✔",
+    "reported_reached": "≈",
     "not_met": "✘",
-    "on_track": "▲",
-    "off_track": "▼",
+    "boundary_ended": "◇",
     "awaiting_figure": "◷",
+    "on_track": "▲",
+    "uncertain": "◐",
+    "off_track": "▼",
     "not_measurable": "?",
 }
 

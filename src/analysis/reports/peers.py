@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis.data.schemas import OBSERVED_KINDS
 from analysis.i18n import fmt_share, t
 from analysis.models.plan import Peer
 from analysis.reports import labels
-
-OBSERVED = ("actual", "estimate", "preliminary")
 
 
 def latest_figures(indicators: pd.DataFrame, peers: tuple[Peer, ...]) -> pd.DataFrame:
@@ -28,7 +27,7 @@ def latest_figures(indicators: pd.DataFrame, peers: tuple[Peer, ...]) -> pd.Data
         found = indicators[
             (indicators["indicator"] == peer.indicator)
             & (indicators["geography"] == peer.place)
-            & indicators["kind"].isin(OBSERVED)
+            & indicators["kind"].isin(OBSERVED_KINDS)
             & indicators["period"].isin(["Y", "unstated"])
             & indicators["value_type"].isin(["point", "range"])
         ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from analysis.i18n import fmt_number, fmt_percent, fmt_share, t
@@ -12,11 +14,21 @@ def _pct(value: float, lang: str) -> str:
     return fmt_percent(value, lang, 1)
 
 
-def _basis(text: str, lang: str) -> str:
-    if not isinstance(text, str) or not text:
-        return "–"
-    key = "projected" if text.startswith("projected") else text.replace(" ", "_")
-    return t(f"basis.{key}", lang)
+def _basis_key(kind: str) -> str:
+    """The catalogue key of a budget figure's kind ('budget estimate (plan)' -> 'basis.budget_estimate_plan')."""
+    return "basis." + re.sub(r"[^a-z]+", "_", kind).strip("_")
+
+
+def _basis(row: pd.Series, lang: str) -> str:
+    """Where a year's budget spending comes from: 'dự toán năm 2024', 'ước từ dự toán năm 2024 theo GRDP'."""
+    text = row.get("amount_basis")
+    if not isinstance(text, str) or labels.missing(row.get("amount_base_year")):
+        return t("basis.unknown", lang)
+    base_year = int(row["amount_base_year"])
+    projected = re.fullmatch(r"projected from \d{4} \((.+)\) with nominal GRDP growth", text)
+    if projected:
+        return t("basis.projected", lang, basis=t(_basis_key(projected.group(1)), lang, year=base_year))
+    return t(_basis_key(text), lang, year=base_year)
 
 
 def share_sentences(needs: pd.DataFrame, lang: str) -> list[str]:
@@ -37,11 +49,18 @@ def share_sentences(needs: pd.DataFrame, lang: str) -> list[str]:
             required=_pct(row["required_growth_pct"], lang),
             denominator=_pct(row["denominator_growth_pct"], lang),
             years=years,
+            growth_place=labels.place(row["growth_boundary"], lang),
         )
         if not labels.missing(row.get("observed_growth_pct")):
             text += " " + t(
                 "s.takes_observed", lang, years=row["observed_years"], observed=_pct(row["observed_growth_pct"], lang)
             )
+            if row["observed_growth_pct"] >= row["required_growth_pct"] and row.get("status") in (
+                "off_track",
+                "uncertain",
+            ):
+                # the growth so far would do, yet the status is not on track: say why, in the status's own word
+                text += " " + t("s.takes_ahead", lang, status=labels.status(row["status"], lang, symbol=False))
         out.append(text)
     return out
 
@@ -76,7 +95,7 @@ def budget_table(needs: pd.DataFrame, indicator: str, lang: str) -> pd.DataFrame
             {
                 t("col.year", lang): str(int(row["target_year"])),
                 t("col.spending", lang): fmt_number(row["denominator_value"], lang, 0),
-                t("col.basis", lang): _basis(row["amount_basis"], lang),
+                t("col.basis", lang): _basis(row, lang),
                 f"{t('col.amount_target', lang)}: {target}": amount,
                 f"{t('col.amount_now', lang)}: {fmt_share(row['latest_value'], lang)}": fmt_number(
                     row["amount_at_latest_share"], lang, 0
@@ -84,6 +103,15 @@ def budget_table(needs: pd.DataFrame, indicator: str, lang: str) -> pd.DataFrame
             }
         )
     return pd.DataFrame(rows)
+
+
+def budget_caption(needs: pd.DataFrame, indicator: str, lang: str) -> str:
+    """'Chi chuyển đổi số / tổng chi ngân sách — ngân sách của TP.HCM (trước sáp nhập)': whose budget it is."""
+    rows = needs[(needs["indicator"] == indicator) & needs["amount_boundary"].notna()]
+    if rows.empty:
+        return labels.indicator(indicator, lang)
+    place = labels.place(rows["amount_boundary"].iloc[0], lang)
+    return t("s.budget_caption", lang, indicator=labels.indicator(indicator, lang), place=place)
 
 
 def budget_sentence(needs: pd.DataFrame, indicator: str, lang: str) -> str:
@@ -105,8 +133,24 @@ def budget_sentence(needs: pd.DataFrame, indicator: str, lang: str) -> str:
 
 
 def denominator_note(needs: pd.DataFrame, lang: str) -> str:
-    """How budget spending was taken (published, then projected with nominal GRDP growth)."""
+    """Whose budget the amounts use (the target's own boundary) and how later years are projected."""
     rows = needs[needs["required_amount"].notna()]
     if rows.empty:
         return ""
-    return t("s.takes_denominator", lang, growth=_pct(rows.iloc[0]["denominator_growth_pct"], lang))
+    from analysis.data.registry import load_registry
+
+    registry = load_registry()
+    notes = []
+    for boundary, group in rows.groupby("amount_boundary", sort=False):
+        row = group.iloc[0]
+        text = t(
+            "s.takes_denominator",
+            lang,
+            place=labels.place(boundary, lang),
+            growth=_pct(row["denominator_growth_pct"], lang),
+        )
+        successor = registry.successor(boundary)
+        if successor:
+            text += " " + t("s.takes_former_budget", lang, place=labels.place(successor, lang))
+        notes.append(text)
+    return " ".join(notes)

@@ -15,7 +15,6 @@ import pandas as pd
 
 from analysis.i18n import fmt_edition, fmt_number, fmt_percent, fmt_probability, fmt_share, t
 from analysis.models import forecasting
-from analysis.models.assessment import ON_TRACK_PROBABILITY
 from analysis.reports import charts, content, labels, merged, peers, requirements, verdict
 from analysis.reports.html import (
     download_link,
@@ -124,10 +123,10 @@ def _status_blocks(report: ReportData, entries) -> list[str]:
         if rows.empty:
             continue
         shown = verdict.shown_rows(rows, entry)
-        lines = [verdict.target_line(row, report.lang) for _, row in shown.iterrows()]
-        years = sorted(shown["target_year"].astype(int).unique())
-        others = verdict.others_line(rows, shown["estimator"].iloc[0], years, report.lang)
-        blocks.append(status_block(verdict.block_title(entry, report.lang), lines, others))
+        items = verdict.block_items(report.assessments, shown, report.lang)
+        blocks.append(
+            status_block(verdict.block_title(entry, report.lang), items, verdict.block_note(shown, entry, report.lang))
+        )
     return blocks
 
 
@@ -144,7 +143,7 @@ def summary_targets_table(report: ReportData) -> str:
     lang = report.lang
     return join(
         heading("h.targets_table", lang),
-        table_html(content.summary_table(summary_headlines(report), lang), name="targets", lang=lang),
+        _targets_table(summary_headlines(report), lang, "targets"),
     )
 
 
@@ -185,7 +184,7 @@ def what_it_takes_section(report: ReportData, indicators: tuple[str, ...] = ()) 
         parts.append(
             table_html(
                 requirements.budget_table(needs, indicator, lang),
-                caption=labels.indicator(indicator, lang),
+                caption=requirements.budget_caption(needs, indicator, lang),
                 name=f"what-it-takes-{indicator}",
                 lang=lang,
             )
@@ -306,11 +305,17 @@ def series_targets_table(report: ReportData, indicator: str, boundary: str) -> s
     """Every estimator against every target of one series."""
     rows = report.assessed(indicator, boundary)
     rows = rows[rows.data_status != "no_observations"].sort_values(["target_year", "estimator"])
-    table = content.summary_table(rows, report.lang, by_estimator=True)
     return join(
         heading("h.targets_table", report.lang),
-        table_html(table, name=f"targets-{indicator}-{boundary}", lang=report.lang),
+        _targets_table(rows, report.lang, f"targets-{indicator}-{boundary}", by_estimator=True),
     )
+
+
+def _targets_table(rows: pd.DataFrame, lang: str, name: str, by_estimator: bool = False) -> str:
+    """The targets table, each row marked with the status it shows."""
+    marks = [{"status": row["status"], "key": verdict.key_of(row)} for _, row in rows.iterrows()]
+    table = content.summary_table(rows, lang, by_estimator=by_estimator)
+    return table_html(table, name=name, lang=lang, row_status=marks)
 
 
 def series_charts(report: ReportData, indicator: str, boundary: str, primary_estimator: str = "") -> str:
@@ -428,9 +433,10 @@ def budget_verdict(report: ReportData, indicator: str, boundary: str) -> str:
     lang = report.lang
     entry = report.entry(indicator, boundary)
     rows = report.assessed(indicator, boundary).sort_values("target_year")
-    lines = [verdict.target_line(row, lang) for _, row in rows.iterrows()]
+    items = verdict.block_items(report.assessments, rows, lang)
     title = verdict.block_title(entry, lang) if entry else labels.indicator(indicator, lang)
-    parts = [heading("h.verdict", lang), status_block(title, lines)]
+    note = verdict.block_note(rows, entry, lang) if entry else ""
+    parts = [heading("h.verdict", lang), status_block(title, items, note)]
     future = rows[rows.p_meet_in_year.notna()]
     if not future.empty:
         first, last = future.iloc[0], future.iloc[-1]
@@ -469,13 +475,14 @@ def budget_pace_table(report: ReportData, indicator: str, boundary: str) -> str:
     needs = report.what_it_takes
     amounts = table_html(
         requirements.budget_table(needs, indicator, lang),
-        caption=t("h.what_it_takes", lang),
+        caption=requirements.budget_caption(needs, indicator, lang),
         name=f"amounts-{indicator}",
         lang=lang,
     )
+    marks = [{"status": row["status"], "key": verdict.key_of(row)} for _, row in rows.iterrows()]
     return join(
         heading("h.pace", lang),
-        table_html(table, name=f"pace-{indicator}", lang=lang),
+        table_html(table, name=f"pace-{indicator}", lang=lang, row_status=marks),
         paragraph(t("s.model_range_once", lang), "note"),
         amounts,
         paragraph(requirements.denominator_note(needs[needs.indicator == indicator], lang), "note"),
@@ -611,7 +618,9 @@ def models_section(report: ReportData) -> str:
             )
         ),
         heading("h.status_rule", lang),
-        paragraph(t("txt.status_rule", lang, threshold=fmt_percent(100 * ON_TRACK_PROBABILITY, lang, 0))),
+        paragraph(t("txt.status_rule", lang)),
+        table_html(content.rule_cases_table(lang), name="judging-rules", lang=lang),
+        paragraph(t("txt.self_reported", lang), "note"),
         heading("h.rules", lang),
         paragraph(t("txt.rules", lang)),
     )
