@@ -249,7 +249,7 @@ def test_a_new_figure_added_and_run_records_an_edition_naming_it(tmp_path):
     assert outcome.after.tolist() == ["boundary_ended (1.5, estimate)"] and set(outcome.cause) == {"data"}
     assert changes[changes.change == "status"].empty  # the status was "boundary changed" before and after
     page = (root / "reports" / "vi" / "summary.html").read_text(encoding="utf-8")
-    assert "Số liệu mới" in page and "1,50" in page  # the summary says what changed, in Vietnamese
+    assert "Số liệu mới" in page and "1,5%" in page  # the summary says what changed, in Vietnamese, as printed
 
 
 def test_the_track_record_restates_only_the_years_a_new_figure_was_public_in(project, monkeypatch):

@@ -142,6 +142,18 @@ def _cause(then: pd.Series, new: pd.Series, series_moved: bool, old_version: str
     return "method", "method change"
 
 
+def _outcome_change(base: dict, new: pd.Series) -> dict:
+    """The change row of a target year whose figure was published: its outcome, the figure, its kind."""
+    return {
+        **base,
+        "change": "outcome",
+        "after": f"{new['outcome']} ({_text(float(new['outcome_value']))}, {new['outcome_kind']})",
+        "reason": f"the figure for {int(new['target_year'])} was published",
+        "source_id": new.get("outcome_source"),
+        "cause": "data",
+    }
+
+
 def _assessment_changes(
     previous: Edition, assessments: pd.DataFrame, before_obs: pd.DataFrame, after_obs: pd.DataFrame
 ) -> list[dict]:
@@ -166,6 +178,9 @@ def _assessment_changes(
             "target_year": int(new["target_year"]),
         }
         if index not in old.index:
+            if not pd.isna(new.get("outcome_value")) and isinstance(new.get("outcome"), str):
+                # a series new to this target (an estimator's first figure) whose figure already decides its year
+                rows.append(_outcome_change(base, new))
             if (new["indicator"], new["boundary"], new["target_year"]) not in known_targets:
                 known_targets.add((new["indicator"], new["boundary"], new["target_year"]))
                 rows.append(
@@ -185,18 +200,7 @@ def _assessment_changes(
         moved = _series(before_obs, *index[:3]) != _series(after_obs, *index[:3]) or has_outcome != had_outcome
         cause, reason = _cause(then, new, moved, previous.record.get("package_version"))
         if has_outcome and not had_outcome:
-            outcome = f"{new['outcome']} ({_text(float(new['outcome_value']))}, {new['outcome_kind']})"
-            rows.append(
-                {
-                    **base,
-                    "change": "outcome",
-                    "before": _text(then.get("p_meet_in_year")),
-                    "after": outcome,
-                    "reason": f"the figure for {int(new['target_year'])} was published",
-                    "source_id": new.get("outcome_source"),
-                    "cause": "data",
-                }
-            )
+            rows.append({**_outcome_change(base, new), "before": _text(then.get("p_meet_in_year"))})
         if str(then.get("status")) != str(new["status"]):
             rows.append(
                 {

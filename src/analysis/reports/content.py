@@ -242,7 +242,7 @@ def _change_value(change: pd.Series, column: str, lang: str) -> str:
     if change["change"] == "outcome":
         return labels.status(text.split(" ")[0], lang, symbol=False)
     try:
-        return fmt_number(float(text), lang, 2)
+        return labels.value(float(text), labels.unit_of(change["indicator"]), lang)
     except ValueError:
         return text
 

@@ -79,6 +79,12 @@ def status(status_id: str, lang: str, symbol: bool = True) -> str:
     return f"{STATUS_SYMBOLS[status_id]} {word}" if symbol else word
 
 
+def unit_of(indicator_id: str) -> str:
+    """An indicator's usual unit (registry); 'percent' for one the registry lacks."""
+    entry = load_registry().indicator(indicator_id)
+    return entry.units[0] if entry else "percent"
+
+
 def value(number: float, unit: str, lang: str, qualifier: str | None = None, digits: int = 2) -> str:
     """A figure in its unit ('21,50%', '305.607 tỷ đồng'), with the source's qualifier ('khoảng 25%')."""
     text = fmt_share(number, lang, digits) if unit.startswith("percent") else fmt_number(number, lang, digits)

@@ -59,19 +59,13 @@ def _latest(row: pd.Series, lang: str) -> dict[str, str]:
 def figure_text(row: pd.Series, lang: str) -> str:
     """The figure that decided a passed year: 'khoảng 25% năm 2025 (số ước tính)', naming the place when it
     is the successor's."""
-    value = labels.value(row["outcome_value"], row_unit(row), lang, row.get("outcome_qualifier"))
+    value = labels.value(row["outcome_value"], labels.unit_of(row["indicator"]), lang, row.get("outcome_qualifier"))
     text = t(
         "p1.figure", lang, value=value, year=int(row["target_year"]), kind=t(f"outcome.{row['outcome_kind']}", lang)
     )
     if isinstance(row.get("outcome_boundary"), str) and row["outcome_boundary"]:
         text = t("p1.figure_of", lang, figure=text, place=labels.place(row["outcome_boundary"], lang))
     return text
-
-
-def row_unit(row: pd.Series) -> str:
-    """The unit a row's figures are printed in (every assessed indicator is a share unless registered otherwise)."""
-    entry = load_registry().indicator(row["indicator"])
-    return entry.units[0] if entry else "percent"
 
 
 def outcome_reason(row: pd.Series, lang: str) -> str:
@@ -226,7 +220,7 @@ def evidence_rows(assessments: pd.DataFrame, target: pd.Series) -> list[tuple[pd
     found = [(row, False) for _, row in own.iterrows() if informative(row)]
     before = registry.predecessor(target["boundary"])
     if before:
-        present = set(own["estimator"]) | {target["estimator"]}
+        present = {row["estimator"] for row, _ in found} | {target["estimator"]}
         former = same[(same["boundary"] == before) & (same["target_value"] == target["target_value"])]
         found += [(row, True) for _, row in former.iterrows() if row["estimator"] not in present and informative(row)]
     return sorted(found, key=lambda pair: (not registry.is_independent(pair[0]["estimator"]), pair[0]["estimator"]))
