@@ -141,3 +141,23 @@ def test_as_of_rebuilds_what_was_published_then_vintage_by_vintage():
     assert gso.to_dict() == {2020: 12.66, 2021: 12.88, 2022: 12.63, 2023: 12.33}
     mic = observed_series(as_of_2024, "digital_economy_share_GRDP", "hcmc-pre-2025-07", as_of=2024)["mic"]
     assert 2024 not in mic.index and mic.loc[2023] == 21.5
+
+
+def test_a_published_plan_gives_its_year_a_forecast_and_is_never_its_outcome(cleaned):
+    from analysis.models.plan import load_plan_execution
+
+    execution = load_plan_execution(ROOT / "data" / "assessment_plan.yml")
+    kwargs = {"n_paths": 300, "registry": REGISTRY, "reference_year": 2026}
+    _, with_plan = assess(cleaned["indicators"], cleaned["targets"], PLAN, plan_execution=execution, **kwargs)
+    _, without = assess(cleaned["indicators"], cleaned["targets"], PLAN, **kwargs)
+    plan_year = _row(with_plan, "dt_rd_budget_share_NQ57", "hcmc-merged-2025-07", "reported", 2026)
+    # one figure (1,84% in 2025) and the 2026 allocation of 4,16%: the plan alone gives 2026's distribution
+    assert plan_year.data_status == "plan_only" and plan_year.plan_value == 4.16
+    assert 0.2 < plan_year.p_meet_in_year < 0.6 and plan_year.status in ("uncertain", "off_track")
+    assert plan_year.projection_lo80 < 4.16 * execution.median_ratio < plan_year.projection_hi80
+    assert pd.isna(plan_year.outcome)
+    unplanned = _row(without, "dt_rd_budget_share_NQ57", "hcmc-merged-2025-07", "reported", 2026)
+    assert unplanned.status == "not_measurable" and pd.isna(unplanned.p_meet_in_year)
+    # a year without a plan is untouched by it
+    later = _row(with_plan, "dt_rd_budget_share_NQ57", "hcmc-merged-2025-07", "reported", 2030)
+    assert later.status == "not_measurable"

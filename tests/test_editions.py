@@ -165,7 +165,7 @@ def test_the_track_record_scores_statements_whose_outcome_is_out():
     def as_of(year):
         return figures[figures.year < year], targets  # a figure for year Y is published in Y + 1
 
-    record = track_record(lambda year: restate(*as_of(year), plan, year, n_paths=500), outcomes, reference_year=2026)
+    record, _ = track_record(lambda year: restate(*as_of(year), plan, year, n_paths=500), outcomes, reference_year=2026)
     # Three figures are needed for a probability (from 2023 on); at the end of 2025 the year 2025 is no forecast.
     assert list(record.as_of) == [2023, 2024]
     assert record.brier.notna().all()

@@ -128,22 +128,28 @@ def _benchmark_windows(values: list[str] | None) -> list[int | None]:
 
 
 def _cmd_benchmark(args: argparse.Namespace) -> int:
-    from analysis import config
-    from analysis.models.benchmark import evaluate_windows, fingerprint, format_table, load_series
-    from analysis.storage import atomic_write_json
+    from analysis.models.benchmark import format_table
+    from analysis.models.stage import run_benchmarks
 
-    data = Path(args.data) if args.data else config.benchmark_file()
     windows = _benchmark_windows(args.window)
+    files = {Path(p).stem: (Path(p), args.kind) for p in args.data} if args.data else None
     try:
-        series = load_series(data)
+        document = run_benchmarks(
+            files,
+            windows,
+            Path(args.out) if args.out else None,
+            force=True,
+            log=lambda line: print(line, file=sys.stderr),
+        )
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    results = evaluate_windows(series, windows, log=lambda line: print(line, file=sys.stderr))
-    print(format_table(results))
-    if args.out:
-        atomic_write_json(Path(args.out), {"data": data.name, "fingerprint": fingerprint(data), "windows": results})
-        print(f"wrote {args.out}")
+    names = list(files) if files else list(document["datasets"])
+    for name in names:
+        entry = document["datasets"][name]
+        print(format_table(entry["windows"], title=entry["data"]))
+        print()
+    print(f"wrote {args.out or 'data/processed/benchmark.json'}")
     return 0
 
 
@@ -151,22 +157,18 @@ def _cmd_fit_defaults(args: argparse.Namespace) -> int:
     import time
 
     from analysis import config
-    from analysis.models.benchmark import load_series
-    from analysis.models.forecast_fit import defaults_document, fit_hyperparameters
-    from analysis.models.forecasting import DEFAULTS_FILE
-    from analysis.storage import atomic_write_text
+    from analysis.models.stage import refit_defaults
 
-    data = Path(args.data) if args.data else config.benchmark_file()
+    default_data = {"level": config.benchmark_files()["m3_yearly"], "share": config.benchmark_files()["share_series"]}
+    data = Path(args.data) if args.data else default_data[args.kind]
+    started = time.perf_counter()
     try:
-        series = load_series(data)
+        target, figures = refit_defaults(args.kind, data, Path(args.out) if args.out else None)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    started = time.perf_counter()
-    hyper, figures = fit_hyperparameters([train for _, train, _ in series])
-    target = Path(args.out) if args.out else DEFAULTS_FILE
-    atomic_write_text(target, defaults_document(hyper, figures, data, time.perf_counter() - started))
-    print(f"fitted on {figures['series']} series in {time.perf_counter() - started:.1f} s: {hyper}")
+    print(f"fitted the {args.kind} defaults on {figures['series']} series in {time.perf_counter() - started:.1f} s")
+    print(f"chosen: {figures['chosen']}")
     print(f"wrote {target}")
     return 0
 
@@ -266,9 +268,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     track.add_argument("--paths", type=int, default=2000, help="simulated paths per model (default 2000)")
     track.set_defaults(func=_cmd_track_record)
-    bench = commands.add_parser("benchmark", help="back-test the forecast method on yearly series (M3 format)")
+    bench = commands.add_parser(
+        "benchmark", help="back-test the forecast method on yearly series (M3 format), shares as shares"
+    )
     bench.add_argument(
-        "--data", help="CSV with series_id, t, value, split (default ../shared/benchmarks/m3_yearly.csv)"
+        "--data",
+        action="append",
+        help="CSV with series_id, t, value, split (repeatable; default: ../shared/benchmarks/m3_yearly.csv and "
+        "share_series.csv)",
+    )
+    bench.add_argument(
+        "--kind",
+        choices=["share", "level"],
+        help="model the files as shares (logit scale, 0-100, share defaults) or levels (log scale); "
+        "default: detected from the values and the category column",
     )
     bench.add_argument(
         "--window",
@@ -277,14 +290,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="forecast from the last K training points (several allowed; 'full' for the whole history; "
         "default: full 6 5 4 3)",
     )
-    bench.add_argument("--out", help="write the results as JSON")
+    bench.add_argument("--out", help="write the results as JSON (default data/processed/benchmark.json)")
     bench.set_defaults(func=_cmd_benchmark)
     fit = commands.add_parser(
         "fit-defaults",
-        help="fit the forecaster's hyperparameters on the benchmark's training parts -> "
+        help="fit the forecaster's hyperparameters for one kind of series on a benchmark's training parts -> "
         "src/analysis/models/forecast_defaults.yml",
     )
-    fit.add_argument("--data", help="CSV in the M3 format (default ../shared/benchmarks/m3_yearly.csv)")
+    fit.add_argument("--kind", choices=["share", "level"], default="share", help="which section to refit")
+    fit.add_argument(
+        "--data", help="CSV in the M3 format (default: share_series.csv for shares, m3_yearly.csv for levels)"
+    )
     fit.add_argument("--out", help="write here instead of the file the package reads")
     fit.set_defaults(func=_cmd_fit_defaults)
     run_parser = commands.add_parser(

@@ -38,12 +38,19 @@ def notebooks_dir() -> Path:
     return project_root() / "notebooks"
 
 
+def benchmark_files() -> dict[str, Path]:
+    """The benchmark files shipped beside the project (``../shared/benchmarks``), by name: the M3 yearly
+    levels and the World Bank yearly shares.  ``ANALYSIS_M3_FILE`` / ``ANALYSIS_SHARE_FILE`` override them."""
+    folder = project_root().parent / "shared" / "benchmarks"
+    return {
+        "m3_yearly": Path(os.environ.get("ANALYSIS_M3_FILE") or folder / "m3_yearly.csv"),
+        "share_series": Path(os.environ.get("ANALYSIS_SHARE_FILE") or folder / "share_series.csv"),
+    }
+
+
 def benchmark_file() -> Path:
-    """The M3 yearly benchmark shipped beside the project (``../shared/benchmarks``)."""
-    override = os.environ.get("ANALYSIS_M3_FILE")
-    if override:
-        return Path(override)
-    return project_root().parent / "shared" / "benchmarks" / "m3_yearly.csv"
+    """The M3 yearly benchmark (levels), see :func:`benchmark_files`."""
+    return benchmark_files()["m3_yearly"]
 
 
 def assessment_plan_file() -> Path:

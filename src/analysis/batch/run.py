@@ -5,7 +5,7 @@
 1. takes a lock (``reports/.batch.lock``) so two runs never write at once, and removes what a run
    killed earlier left behind (``reports/.staging-*``);
 2. starts warm kernels (:mod:`analysis.batch.execute`) while it runs the data stage (clean,
-   assess, track record; the M3 benchmark apart) unless the data stage's inputs are unchanged;
+   assess, track record; the benchmarks apart) unless the data stage's inputs are unchanged;
 3. checks every plan entry's parameters against its notebook's ``parameters`` cell;
 4. rebuilds each report (notebook x language) whose inputs changed: its notebook, parameters,
    the package code, and the slice of processed data it reads (``reads`` in the plan);
@@ -163,7 +163,7 @@ def run_data_stage(state: dict, as_of: int, reason: str | None, log) -> bool:
     """Clean, assess and restate the track record when ``reason`` says so; return whether it ran.
 
     The stage takes ``data/processed/.lock``: a ``clean`` or a run into another output folder waits.
-    The M3 benchmark is cached apart, on the methods' code and the M3 file only: a new city figure
+    The benchmarks are cached apart, on the methods' code and their files only: a new city figure
     never reruns it.
     """
     ran = False
@@ -185,28 +185,11 @@ def run_data_stage(state: dict, as_of: int, reason: str | None, log) -> bool:
 
 
 def run_benchmark(force: bool, log) -> None:
-    """The M3 back-test (every window of the README table), rerun only when the methods' code or the M3 file changed.
-
-    ``data/processed/benchmark.json`` records the fingerprint of its inputs; ``make bench`` writes the same file.
-    """
-    from analysis.models.benchmark import WINDOWS, evaluate_windows, fingerprint, load_series, window_key
-
-    benchmark = config.benchmark_file()
-    if not benchmark.exists():
-        return
-    target = config.processed_dir() / "benchmark.json"
-    key = fingerprint(benchmark)
-    if not force and target.exists():
-        try:
-            recorded = json.loads(target.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            recorded = {}
-        if recorded.get("fingerprint") == key and all(window_key(w) in recorded.get("windows", {}) for w in WINDOWS):
-            return
-    started = time.perf_counter()
-    results = evaluate_windows(load_series(benchmark))
-    atomic_write_json(target, {"data": benchmark.name, "fingerprint": key, "windows": results})
-    log(f"data: M3 benchmark ({', '.join(results)}) in {time.perf_counter() - started:.1f} s")
+    """The back-test of every benchmark file (M3 levels, World Bank shares), rerun only when the methods' code,
+    the shipped defaults or a benchmark file changed (:func:`analysis.models.stage.run_benchmarks`)."""
+    model_stage.run_benchmarks(
+        force=force, log=lambda line: log(f"data: {line}") if line.startswith("benchmark") else None
+    )
 
 
 # --- publishing ------------------------------------------------------------------------

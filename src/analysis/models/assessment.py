@@ -14,14 +14,15 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from analysis import tables
 from analysis.data.registry import Registry, load_registry
 from analysis.data.schemas import OBSERVED_KINDS
 from analysis.errors import PlanError
-from analysis.models import forecasting, progress
+from analysis.models import forecasting, progress, single_models
 from analysis.models.judging import judge_outcome, meets, precision_margin, self_reported, status_for
-from analysis.models.plan import PlanEntry
+from analysis.models.plan import PlanEntry, PlanExecution
 from analysis.models.schemas import ASSESSMENTS, FORECASTS
 
 FORECAST_COLUMNS = tables.columns(FORECASTS)
@@ -142,6 +143,27 @@ def outcome_figure(
     return ranked.sort_values(["_kind", "_type"], kind="stable").iloc[0]
 
 
+def series_plan(
+    indicators: pd.DataFrame, entry: PlanEntry, series: pd.Series, execution: PlanExecution | None
+) -> tuple[int, float, float, float] | None:
+    """The earliest plan published for a year after a series' latest figure, as forecast evidence:
+    (year, value, median ratio, log sd); None without a plan or without ``execution``."""
+    if execution is None or series.empty:
+        return None
+    rows = indicators[
+        (indicators["indicator"] == entry.indicator)
+        & (indicators["boundary"] == entry.boundary)
+        & (indicators["period"] == "Y")
+        & (indicators["kind"] == "plan")
+        & (indicators["year"] > int(series.index[-1]))
+    ]
+    if rows.empty:
+        return None
+    year = int(rows["year"].min())
+    plan = plan_figure(indicators, entry.indicator, entry.boundary, year)
+    return year, float(plan["value"]), execution.median_ratio, execution.log_sd
+
+
 def plan_figure(indicators: pd.DataFrame, indicator: str, boundary: str, year: int) -> pd.Series | None:
     """The plan published for a year (an allocation in a budget estimate), or None.
 
@@ -166,6 +188,7 @@ def assess_series(
     seed: int = 0,
     horizon_end: int | None = None,
     reference_year: int | None = None,
+    plan: tuple[int, float, float, float] | None = None,
 ) -> tuple[dict, forecasting.Forecast | None]:
     """Deterministic rules and probabilities for one series against one target.
 
@@ -178,6 +201,10 @@ def assess_series(
     reference_year : int, optional
         The year "now" (``as_of``, or the year the run happens): a target year before it has passed,
         and is then never given a probability of being met.
+    plan : (year, value, median ratio, log sd), optional
+        A plan published for a year after the latest figure: the forecast is conditioned on it
+        (:func:`forecasting.plan_evidence`); with too few figures to forecast, the plan alone gives the
+        distribution of its own year (``data_status`` ``plan_only``).
 
     Returns
     -------
@@ -219,9 +246,10 @@ def assess_series(
         latest_value=latest_value,
         required_pace_pp=progress.required_pace_pp(latest_value, target_value, latest_year, target_year),
     )
+    plan = plan if plan is not None and plan[0] > latest_year else None
     if len(series) < 2:
         result["data_status"] = "one_observation"
-        return result, None
+        return _plan_only(result, plan, target, unit, passed), None
     if target_year <= latest_year:
         # The target year is observed: its figure decides (see with_outcome), paces and rules do not apply.
         result.update(
@@ -248,13 +276,12 @@ def assess_series(
     result.update(escap_ap=escap["ap"], escap_category=escap["category"])
     if len(series) < MIN_POINTS_FOR_FORECAST:
         result["data_status"] = "too_few_points_for_forecast"
-        return result, None
+        return _plan_only(result, plan, target, unit, passed), None
     result["data_status"] = "ok"
     end = max(horizon_end or target_year, target_year)
     horizon = end - latest_year
-    key = (tuple(int(y) for y in series.index), tuple(float(v) for v in series), horizon, unit)
-    forecasts = _forecasts(*key)
-    default = forecasts["default"]
+    key = (tuple(int(y) for y in series.index), tuple(float(v) for v in series), horizon, unit, plan)
+    default = _forecast(*key)
     step = target_year - latest_year - 1
     bands = _quantiles(*key)
     result.update(
@@ -265,15 +292,15 @@ def assess_series(
     if passed:
         return result, default  # a nowcast of a passed year, never a probability of meeting it
     observed_met = bool(any(meets(v, target_value, comparator) for v in series))
-    p_by_model = [float(forecasts[m].probability_in_year(target_value, comparator)[step]) for m in forecasting.MODELS]
+    p_by_model = _single_model_probabilities(key, target_value, comparator, step)
     paths = _paths(*key, n_paths, seed)
     result.update(
         p_meet_in_year=float(default.probability_in_year(target_value, comparator)[step]),
         p_met_by_year=1.0
         if observed_met
         else float(forecasting.probability_met_by(paths, target_value, comparator)[step]),
-        p_meet_model_min=min(p_by_model),
-        p_meet_model_max=max(p_by_model),
+        p_meet_model_min=min(p_by_model) if p_by_model else math.nan,
+        p_meet_model_max=max(p_by_model) if p_by_model else math.nan,
         median_year_met=(
             latest_year
             if observed_met
@@ -328,31 +355,75 @@ def _figure_fields(figure: pd.Series) -> dict:
     }
 
 
+def _plan_only(result: dict, plan, target: dict, unit: str | None, passed: bool) -> dict:
+    """A series too short to forecast whose target year has a plan: the plan alone gives that year's distribution.
+
+    The status then follows that probability; a passed year gets the plan-based nowcast only.
+    """
+    if plan is None or plan[0] != target["target_year"]:
+        return result
+    scale = forecasting.scale_for([plan[1]], unit)
+    evidence = forecasting.plan_evidence(plan, scale, plan[0] - 1)
+    centre, spread = evidence.observed - evidence.bias, evidence.sd
+    z_target = float(scale.forward(target["value"]))
+    below = float(stats.norm.cdf((z_target - centre) / spread))
+    bands = {
+        name: float(scale.inverse(centre + spread * stats.norm.ppf(level)))
+        for name, level in forecasting.QUANTILES.items()
+    }
+    result = dict(
+        result,
+        data_status="plan_only",
+        median_projection_value=bands["median"],
+        projection_lo80=bands["lo80"],
+        projection_hi80=bands["hi80"],
+    )
+    if not passed:
+        probability = below if target["comparator"] in ("at_most", "top_k") else 1.0 - below
+        result.update(p_meet_in_year=probability, p_met_by_year=probability)
+    return result
+
+
 # Every target of one series uses the same forecasts, quantiles and paths: computed once per series.
 
 
 @functools.lru_cache(maxsize=64)
-def _forecasts(
-    years: tuple[int, ...], values: tuple[float, ...], horizon: int, unit: str | None
-) -> dict[str, forecasting.Forecast]:
-    """The default method's forecast and each single model's (for the sensitivity range)."""
-    return {
-        method: forecasting.forecast(np.array(years), np.array(values), horizon, unit, method=method)
-        for method in ("default", *forecasting.MODELS)
-    }
+def _forecast(
+    years: tuple[int, ...], values: tuple[float, ...], horizon: int, unit: str | None, plan
+) -> forecasting.Forecast:
+    """The default method's forecast (conditioned on the plan, when one is given)."""
+    return forecasting.forecast(np.array(years), np.array(values), horizon, unit, plan=plan)
 
 
 @functools.lru_cache(maxsize=64)
-def _quantiles(years: tuple[int, ...], values: tuple[float, ...], horizon: int, unit: str | None) -> dict:
-    return _forecasts(years, values, horizon, unit)["default"].quantiles()
+def _single_models(years: tuple[int, ...], values: tuple[float, ...], horizon: int, unit: str | None) -> tuple:
+    """The statsmodels single models' predictives on the series' scale (see :mod:`single_models`), and the scale."""
+    scale = forecasting.scale_for(np.array(values), unit)
+    return scale, single_models.statsmodels_forecast(np.array(years), scale.forward(np.array(values)), horizon)
+
+
+def _single_model_probabilities(key: tuple, target_value: float, comparator: str, step: int) -> list[float]:
+    """Each single model's probability of meeting the target in the target year (the model range)."""
+    scale, fitted = _single_models(*key[:4])
+    z_target = float(scale.forward(target_value))
+    out = []
+    for location, spread, dof in fitted.values():
+        above = float(single_models.probability_at_least(location[step], spread[step], dof, z_target))
+        out.append(1.0 - above if comparator in ("at_most", "top_k") else above)
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _quantiles(years: tuple[int, ...], values: tuple[float, ...], horizon: int, unit: str | None, plan) -> dict:
+    return _forecast(years, values, horizon, unit, plan).quantiles()
 
 
 @functools.lru_cache(maxsize=64)
 def _paths(
-    years: tuple[int, ...], values: tuple[float, ...], horizon: int, unit: str | None, n_paths: int, seed: int
+    years: tuple[int, ...], values: tuple[float, ...], horizon: int, unit: str | None, plan, n_paths: int, seed: int
 ) -> np.ndarray:
     """Paths of the default method, for "met by year" and the first year a target is met."""
-    return _forecasts(years, values, horizon, unit)["default"].paths(n_paths, seed)
+    return _forecast(years, values, horizon, unit, plan).paths(n_paths, seed)
 
 
 def assess(
@@ -364,6 +435,7 @@ def assess(
     seed: int = 0,
     registry: Registry | None = None,
     reference_year: int | None = None,
+    plan_execution: PlanExecution | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Assess every plan entry for every estimator series.
 
@@ -380,6 +452,9 @@ def assess(
         Places and their mergers (a pre-merger target's outcome may be published for the merged place).
     reference_year : int, optional
         The year from which "passed" is counted when ``as_of`` is not given (default: this year).
+    plan_execution : PlanExecution, optional
+        How a plan published for a future year is read as evidence about it (``plans`` in the assessment
+        plan); without it plans are shown but do not move a forecast.
 
     Raises
     ------
@@ -398,6 +473,7 @@ def assess(
         raise PlanError("\n".join(missing))
     registry = registry or load_registry()
     reference = as_of or reference_year or dt.date.today().year
+    execution = plan_execution
     forecast_rows, assessment_rows = [], []
     as_of_value = as_of if as_of is not None else pd.NA
     for entry in plan:
@@ -415,8 +491,9 @@ def assess(
         }
         for estimator, series in series_by_estimator.items():
             kept = None
+            evidence = series_plan(indicators, entry, series, execution)
             for target in entry_targets:
-                row, found = assess_series(series, target, unit, n_paths, seed, horizon_end, reference)
+                row, found = assess_series(series, target, unit, n_paths, seed, horizon_end, reference, evidence)
                 year = target["target_year"]
                 # Only a year that is over has an outcome (a figure "for" a year not yet over is a forecast).
                 if year < reference:

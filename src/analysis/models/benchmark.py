@@ -1,19 +1,27 @@
-"""Does the method earn trust?  Back-test on yearly series in the M3 long format, out of sample.
+"""Does the method earn trust?  Back-test on yearly series in the M3 long format, out of sample, on the
+path the reports take.
 
-Input: a CSV with columns ``series_id, t, value, split`` (``split`` is train/test; other columns
-are ignored; values positive), e.g. ``../shared/benchmarks/m3_yearly.csv``.  Each method forecasts
-the test points from the training points (all of them, or the last ``window``: the regime of the
-city's series, three to five points).
+Input: a CSV with columns ``series_id, t, value, split`` (``split`` is train/test; other columns are
+ignored), e.g. ``../shared/benchmarks/m3_yearly.csv`` (levels) or ``share_series.csv`` (shares in
+percent).  The file's **kind** decides the scale and the priors, as in the reports: a share is modelled
+on the logit scale within 0-100 with the ``share`` defaults, a level on the log scale with the
+``level`` defaults (:func:`detect_kind`, or ``--kind``).  Each method forecasts the test points from the
+training points (all of them, or the last ``window``: the regime of the city's series, three to six
+points).
 
 **Cross-fitting.**  The default method's hyperparameters are fitted (:mod:`forecast_fit`) on the
 training parts of one half of the series (split by the MD5 hash of ``series_id``) and scored on the
-other half, then the halves swap: every figure is out of sample.  The fit never sees a test part.
+other half, then the halves swap: every figure is out of sample.  The fit never sees a test part.  The
+**shipped** defaults (``forecast_defaults.yml``, fitted on every training part of their file) are scored
+too, exactly as the reports apply them; on the file they were fitted on they are in sample for the
+priors, never for the test parts.
 
-Reported per method: sMAPE, MASE, the share of test points inside the 80% and 95% intervals, the
-Brier score of target probabilities for pseudo-targets (last training value raised by
-:data:`PSEUDO_TARGET_GROWTH` a year, judged at the last test year) beside the Brier score of the
-base rate and of Eurostat's category read as yes/no, and the **stability**: the mean absolute
-change of the probability of meeting the same pseudo-target in the same year when one more
+Reported per method: sMAPE, MASE, the share of test points inside the 80% and 95% intervals, the share
+of forecast medians and interval bounds outside the kind's bounds (0-100 for a share), the Brier score
+of target probabilities for pseudo-targets (the last training value grown by
+:data:`PSEUDO_TARGET_GROWTH` a year on the model's scale, judged at the last test year) beside the Brier
+score of the base rate and of Eurostat's category read as yes/no, and the **stability**: the mean
+absolute change of the probability of meeting the same pseudo-target in the same year when one more
 observation (the first test point) is added.
 """
 
@@ -29,15 +37,29 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.models.forecast_fit import PSEUDO_TARGET_GROWTH, fit_hyperparameters, probabilities_above
-from analysis.models.forecasting import MODELS, Hyperparameters, Scale, baseline_mixture, default_mixture
+from analysis.models.forecast_fit import (
+    PSEUDO_TARGET_GROWTH,
+    fit_hyperparameters,
+    probabilities_above,
+    pseudo_targets,
+)
+from analysis.models.forecasting import (
+    Hyperparameters,
+    Scale,
+    baseline_mixture,
+    default_mixture,
+    load_defaults,
+    scale_of_kind,
+)
 from analysis.models.progress import eurostat_assessment
+from analysis.models.single_models import SINGLE_MODELS, closed_forms, probability_at_least, quantile
 
 REQUIRED_COLUMNS = ("series_id", "t", "value", "split")
 LEVELS = (0.025, 0.10, 0.50, 0.90, 0.975)  # lo95, lo80, median, hi80, hi95
-LOG = Scale("log")
 #: Windows of ``make bench`` and of the method appendix (None: the whole history).
 WINDOWS = (None, 6, 5, 4, 3)
+#: Bounds of each kind's values (a level has no upper bound).
+BOUNDS = {"share": (0.0, 100.0), "level": (0.0, math.inf)}
 
 
 def smape(actual, forecast) -> float:
@@ -54,13 +76,22 @@ def mase(train, actual, forecast) -> float:
     return float(np.mean(np.abs(np.asarray(actual, float) - np.asarray(forecast, float))) / scale)
 
 
-def load_series(path: Path) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """Read a long-format benchmark file into (series_id, train, test) triples, ordered by t.
+def detect_kind(frame: pd.DataFrame) -> str:
+    """``share`` when every value lies in 0-100 and every row's ``category`` (if any) names a percentage,
+    ``level`` otherwise."""
+    values = pd.to_numeric(frame["value"], errors="coerce")
+    percent = "category" in frame and frame["category"].astype(str).str.contains("%").all()
+    return "share" if percent and bool(((values >= 0) & (values <= 100)).all()) else "level"
+
+
+def load_series(path: Path, kind: str | None = None) -> tuple[list[tuple[str, np.ndarray, np.ndarray]], str]:
+    """Read a long-format benchmark file into (series_id, train, test) triples, ordered by t, and its kind.
 
     Raises
     ------
     ValueError
-        Naming the file (and the row) for a missing column, an unknown split or a value that is not positive.
+        Naming the file (and the row) for a missing column, an unknown split, or a value the kind's scale
+        cannot take (a level must be positive, a share within 0-100).
     """
     frame = pd.read_csv(path)
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
@@ -69,12 +100,16 @@ def load_series(path: Path) -> list[tuple[str, np.ndarray, np.ndarray]]:
     bad_split = set(frame["split"].unique()) - {"train", "test"}
     if bad_split:
         raise ValueError(f"{path}: column split has values {sorted(bad_split)}; expected train or test")
+    kind = kind or detect_kind(frame)
     values = pd.to_numeric(frame["value"], errors="coerce")
-    bad = frame.index[~(values > 0)]
+    valid = (values >= 0) & (values <= 100) if kind == "share" else values > 0
+    bad = frame.index[~valid]
     if len(bad):
+        expected = (
+            "a share within 0-100" if kind == "share" else "a positive number (levels are modelled on the log scale)"
+        )
         raise ValueError(
-            f"{path}, row {int(bad[0]) + 2}, column value: {frame.loc[bad[0], 'value']!r} is not a positive number "
-            "(the methods model series on the log scale)"
+            f"{path}, row {int(bad[0]) + 2}, column value: {frame.loc[bad[0], 'value']!r} is not {expected}"
         )
     out = []
     for series_id, group in frame.sort_values(["series_id", "t"]).groupby("series_id", sort=False):
@@ -82,7 +117,7 @@ def load_series(path: Path) -> list[tuple[str, np.ndarray, np.ndarray]]:
         test = group.loc[group["split"] == "test", "value"].to_numpy(float)
         if len(train) >= 3 and len(test) >= 1:
             out.append((str(series_id), train, test))
-    return out
+    return out, kind
 
 
 def half_of(series_id: str) -> int:
@@ -100,25 +135,38 @@ class FittedDefault:
     name: str = "default"
     fits: dict = field(default_factory=dict)
     fit_seconds: float = 0.0
+    #: fitted on the other half of the series (cross-fitting), never on the one it scores
+    crossfitted: bool = True
 
-    def fit(self, trains: list[np.ndarray]) -> Hyperparameters:
-        key = hashlib.md5(b"".join(t.tobytes() + b"|" for t in trains)).hexdigest()
+    def fit(self, trains: list[np.ndarray], scale: Scale) -> Hyperparameters:
+        key = hashlib.md5(scale.kind.encode() + b"".join(t.tobytes() + b"|" for t in trains)).hexdigest()
         if key not in self.fits:
             started = time.perf_counter()
-            self.fits[key] = fit_hyperparameters(trains)[0]
+            self.fits[key] = fit_hyperparameters(trains, scale)[0]
             self.fit_seconds += time.perf_counter() - started
         return self.fits[key]
 
-    def predict(self, hyper, windows, steps, z_targets, target_step):
+    def predict(self, hyper, windows, steps, z_targets, target_step, scale: Scale):
         """Quantiles (S, H, 5) in the series' unit and P(value in step ``target_step`` >= target) (S, G)."""
-        z_list = [LOG.forward(w) for w in windows]
-        quantiles = LOG.inverse(default_mixture(z_list, steps, hyper).quantiles(LEVELS)) if len(steps) else None
+        z_list = [scale.forward(w) for w in windows]
+        quantiles = scale.inverse(default_mixture(z_list, steps, hyper).quantiles(LEVELS)) if len(steps) else None
         return quantiles, probabilities_above(default_mixture(z_list, [target_step], hyper), z_targets)
 
 
 @dataclass
+class ShippedDefault(FittedDefault):
+    """The default method with the shipped hyperparameters of the file's kind, exactly as the reports apply them."""
+
+    name: str = "shipped"
+    crossfitted: bool = False
+
+    def fit(self, trains, scale: Scale) -> Hyperparameters:
+        return load_defaults("share" if scale.kind == "logit" else "level")
+
+
+@dataclass
 class FixedModel:
-    """The previous default (``baseline``) or a single model, with its fixed weak prior: nothing to fit."""
+    """The previous default (``baseline``) with its fixed weak prior: nothing to fit."""
 
     model: str
     name: str = ""
@@ -126,13 +174,38 @@ class FixedModel:
     def __post_init__(self):
         self.name = self.name or self.model
 
-    def fit(self, trains):
+    def fit(self, trains, scale):
         return None
 
-    def predict(self, hyper, windows, steps, z_targets, target_step):
-        z_list = [LOG.forward(w) for w in windows]
-        quantiles = LOG.inverse(baseline_mixture(z_list, steps, self.model).quantiles(LEVELS)) if len(steps) else None
+    def predict(self, hyper, windows, steps, z_targets, target_step, scale: Scale):
+        z_list = [scale.forward(w) for w in windows]
+        quantiles = scale.inverse(baseline_mixture(z_list, steps, self.model).quantiles(LEVELS)) if len(steps) else None
         return quantiles, probabilities_above(baseline_mixture(z_list, [target_step], self.model), z_targets)
+
+
+@dataclass
+class SingleModel:
+    """One of the reports' single models (statsmodels' naive, drift, OLS trend, :mod:`single_models`), in
+    closed form on the kind's scale."""
+
+    model: str
+    name: str = ""
+
+    def __post_init__(self):
+        self.name = self.name or f"model:{self.model}"
+
+    def fit(self, trains, scale):
+        return None
+
+    def predict(self, hyper, windows, steps, z_targets, target_step, scale: Scale):
+        z_list = [scale.forward(w) for w in windows]
+        quantiles = None
+        if len(steps):
+            location, spread, dof = closed_forms(z_list, len(steps))[self.model]
+            quantiles = np.stack([scale.inverse(quantile(location, spread, dof[:, None], q)) for q in LEVELS], axis=2)
+        location, spread, dof = closed_forms(z_list, target_step)[self.model]
+        probabilities = probability_at_least(location[:, [-1]], spread[:, [-1]], dof[:, None], z_targets)
+        return quantiles, probabilities
 
 
 @dataclass
@@ -145,7 +218,7 @@ class Textbook:
     def __post_init__(self):
         self.name = self.name or f"textbook:{self.kind}"
 
-    def fit(self, trains):
+    def fit(self, trains, scale):
         return None
 
     def mean_sd(self, window: np.ndarray, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -157,7 +230,7 @@ class Textbook:
         sigma = math.sqrt(np.sum((np.diff(window) - slope) ** 2) / max(n - 2, 1))
         return window[-1] + slope * steps, sigma * np.sqrt(steps * (1 + steps / (n - 1)))
 
-    def predict(self, hyper, windows, steps, z_targets, target_step):
+    def predict(self, hyper, windows, steps, z_targets, target_step, scale: Scale):
         steps = np.asarray(steps, float)
         z = stats.norm.ppf(LEVELS)
         quantiles = None
@@ -167,7 +240,7 @@ class Textbook:
                 mean, sd = self.mean_sd(window, steps)
                 quantiles[i] = mean[:, None] + sd[:, None] * z[None, :]
         probabilities = np.empty(z_targets.shape)
-        targets = LOG.inverse(z_targets)
+        targets = scale.inverse(z_targets)
         for i, window in enumerate(windows):
             mean, sd = self.mean_sd(window, np.array([float(target_step)]))
             probabilities[i] = 1 - stats.norm.cdf(targets[i], mean[-1], max(sd[-1], 1e-12))
@@ -175,11 +248,13 @@ class Textbook:
 
 
 def standard_methods() -> list:
-    """The methods of the benchmark table: the fitted default, the previous default, the single models, textbook."""
+    """The methods of the benchmark table: the fitted and shipped default, the previous default, the single
+    models behind the reports' range, and the textbook naive and drift."""
     return [
         FittedDefault(),
+        ShippedDefault(),
         FixedModel("baseline"),
-        *(FixedModel(m, f"model:{m}") for m in MODELS),
+        *(SingleModel(m) for m in SINGLE_MODELS),
         Textbook("naive"),
         Textbook("drift"),
     ]
@@ -210,7 +285,9 @@ def calibration_bins(probabilities: np.ndarray, events: np.ndarray, bins: int = 
     ]
 
 
-def evaluate(series, window: int | None = None, methods: list | None = None, crossfit: bool = True) -> dict:
+def evaluate(
+    series, window: int | None = None, methods: list | None = None, crossfit: bool = True, kind: str = "level"
+) -> dict:
     """Score every method on one window, out of sample.
 
     Parameters
@@ -223,17 +300,22 @@ def evaluate(series, window: int | None = None, methods: list | None = None, cro
         Default: :func:`standard_methods`.  Pass the same objects to several calls to reuse fits.
     crossfit : bool
         Fit on one half and score the other (True), or fit on all series (in sample).
+    kind : str
+        ``share`` (logit scale within 0-100, share defaults) or ``level`` (log scale, level defaults).
 
     Returns
     -------
     dict
         ``methods``: per method ``smape`` (percent), ``mase``, ``coverage80`` and ``coverage95`` (0-1),
-        ``brier``, ``stability`` (mean absolute change of probability, 0-1), ``seconds``,
-        ``calibration``; ``base_rate``, ``base_rate_brier``, ``eurostat_yes_no_brier``; ``series``,
-        ``window``, ``seconds``.
+        ``out_of_bounds`` (share of medians and interval bounds outside the kind's bounds, 0-1), ``brier``,
+        ``stability`` (mean absolute change of probability, 0-1), ``seconds``, ``calibration``;
+        ``base_rate``, ``base_rate_brier``, ``eurostat_yes_no_brier``; ``series``, ``window``, ``kind``,
+        ``seconds``.
     """
     started = time.perf_counter()
     methods = methods if methods is not None else standard_methods()
+    scale = scale_of_kind(kind)
+    lower, upper = BOUNDS[kind]
     horizons = {len(test) for _, _, test in series}
     if len(horizons) != 1:
         raise ValueError(f"the benchmark needs one test length for all series, found {sorted(horizons)}")
@@ -242,9 +324,8 @@ def evaluate(series, window: int | None = None, methods: list | None = None, cro
     windows = [train[-window:] if window else train for train in trains]
     windows_plus = [np.append(w, test[0]) for w, (_, _, test) in zip(windows, series, strict=True)]
     actual = np.stack([test for _, _, test in series])
-    growth = np.asarray(PSEUDO_TARGET_GROWTH)
-    targets = np.array([w[-1] for w in windows])[:, None] * (1 + growth[None, :]) ** horizon
-    z_targets = LOG.forward(targets)
+    targets = pseudo_targets(np.array([w[-1] for w in windows]), horizon, scale)
+    z_targets = scale.forward(targets)
     events = (actual[:, -1][:, None] >= targets).astype(float)
     base_rate = float(events.mean())
     eurostat = np.array(
@@ -256,6 +337,7 @@ def evaluate(series, window: int | None = None, methods: list | None = None, cro
         "series": len(series),
         "window": window,
         "horizon": horizon,
+        "kind": kind,
         "crossfit": crossfit,
         "base_rate": base_rate,
         "base_rate_brier": float(np.mean((base_rate - events) ** 2)),
@@ -267,28 +349,34 @@ def evaluate(series, window: int | None = None, methods: list | None = None, cro
         method_started = time.perf_counter()
         quantiles = np.empty((len(series), horizon, len(LEVELS)))
         probabilities, probabilities_plus = np.empty(targets.shape), np.empty(targets.shape)
-        fitted = isinstance(method, FittedDefault)
+        fitted = getattr(method, "crossfitted", False)
         groups = [(halves != b, halves == b) for b in (0, 1)] if fitted and crossfit else [(halves >= 0,) * 2]
         for fit_mask, score_mask in groups:
-            hyper = method.fit([trains[i] for i in np.flatnonzero(fit_mask)]) if fitted else None
+            hyper = method.fit([trains[i] for i in np.flatnonzero(fit_mask)], scale)
             index = np.flatnonzero(score_mask)
             if not len(index):
                 continue
-            q, p = method.predict(hyper, [windows[i] for i in index], steps, z_targets[index], horizon)
-            _, p_plus = method.predict(hyper, [windows_plus[i] for i in index], [], z_targets[index], horizon - 1)
+            q, p = method.predict(hyper, [windows[i] for i in index], steps, z_targets[index], horizon, scale)
+            _, p_plus = method.predict(
+                hyper, [windows_plus[i] for i in index], [], z_targets[index], horizon - 1, scale
+            )
             quantiles[index], probabilities[index], probabilities_plus[index] = q, p, p_plus
+        scored = ~np.isnan(quantiles).any(axis=(1, 2))  # a single model that cannot fit a window is left out
         median = quantiles[:, :, 2]
-        scale = np.array([np.mean(np.abs(np.diff(w))) for w in windows])
-        scaled_error = np.mean(np.abs(actual - median), axis=1) / np.where(scale > 0, scale, np.nan)
+        scale_mae = np.array([np.mean(np.abs(np.diff(w))) for w in windows])
+        scaled_error = np.mean(np.abs(actual - median), axis=1) / np.where(scale_mae > 0, scale_mae, np.nan)
+        a, q = actual[scored], quantiles[scored]
         result["methods"][method.name] = {
-            "smape": float(np.mean(200 * np.abs(actual - median) / (np.abs(actual) + np.abs(median)))),
-            "mase": float(np.nanmean(scaled_error)),
-            "coverage80": float(np.mean((actual >= quantiles[:, :, 1]) & (actual <= quantiles[:, :, 3]))),
-            "coverage95": float(np.mean((actual >= quantiles[:, :, 0]) & (actual <= quantiles[:, :, 4]))),
-            "brier": float(np.mean((probabilities - events) ** 2)),
-            "stability": float(np.mean(np.abs(probabilities_plus - probabilities))),
+            "smape": float(np.mean(200 * np.abs(a - q[:, :, 2]) / (np.abs(a) + np.abs(q[:, :, 2])))),
+            "mase": float(np.nanmean(scaled_error[scored])),
+            "coverage80": float(np.mean((a >= q[:, :, 1]) & (a <= q[:, :, 3]))),
+            "coverage95": float(np.mean((a >= q[:, :, 0]) & (a <= q[:, :, 4]))),
+            "out_of_bounds": float(np.mean((q < lower) | (q > upper))),
+            "brier": float(np.mean((probabilities[scored] - events[scored]) ** 2)),
+            "stability": float(np.mean(np.abs(probabilities_plus[scored] - probabilities[scored]))),
+            "series_scored": int(scored.sum()),
             "seconds": round(time.perf_counter() - method_started, 2),
-            "calibration": calibration_bins(probabilities.ravel(), events.ravel()),
+            "calibration": calibration_bins(probabilities[scored].ravel(), events[scored].ravel()),
         }
     result["seconds"] = round(time.perf_counter() - started, 2)
     return result
@@ -300,43 +388,53 @@ def window_key(window: int | None) -> str:
 
 
 def fingerprint(data: Path) -> str:
-    """Hash of the benchmark's inputs: the methods' code and the data file (results are reused while it holds)."""
+    """Hash of the benchmark's inputs: the methods' code, the shipped defaults and the data file (results are
+    reused while it holds)."""
     digest = hashlib.sha256()
     folder = Path(__file__).parent
-    for name in ("forecasting.py", "forecast_fit.py", "benchmark.py", "progress.py"):
+    for name in (
+        "forecasting.py",
+        "forecast_fit.py",
+        "benchmark.py",
+        "progress.py",
+        "single_models.py",
+        "forecast_defaults.yml",
+    ):
         digest.update((folder / name).read_bytes())
     digest.update(Path(data).read_bytes())
     return digest.hexdigest()
 
 
-def evaluate_windows(series, windows=WINDOWS, crossfit: bool = True, log=None) -> dict[str, dict]:
+def evaluate_windows(series, windows=WINDOWS, crossfit: bool = True, log=None, kind: str = "level") -> dict[str, dict]:
     """:func:`evaluate` for several windows with shared fits: window key ('full', '6', ...) -> result."""
     methods = standard_methods()
     out = {}
     for window in windows:
         key = window_key(window)
-        out[key] = evaluate(series, window, methods, crossfit)
+        out[key] = evaluate(series, window, methods, crossfit, kind)
         if log:
-            log(f"window {key}: {out[key]['seconds']} s")
+            log(f"{kind} window {key}: {out[key]['seconds']} s")
     return out
 
 
-def format_table(results: dict[str, dict]) -> str:
+def format_table(results: dict[str, dict], title: str = "") -> str:
     """Plain-text table of benchmark results by window (as ``make bench`` prints it)."""
     first = next(iter(results.values()))
     lines = [
-        f"{first['series']} series, horizon {first['horizon']}; figures out of sample "
-        f"({'cross-fitted on two halves' if first['crossfit'] else 'in sample'})",
-        f"{'window':<8}{'method':<16}{'sMAPE':>8}{'MASE':>7}{'cov80':>8}{'cov95':>8}{'Brier':>8}{'stab.':>8}{'s':>7}",
+        f"{title + ': ' if title else ''}{first['series']} {first['kind']} series, horizon {first['horizon']}; figures "
+        f"out of sample ({'cross-fitted on two halves' if first['crossfit'] else 'in sample'})",
+        f"{'window':<8}{'method':<16}{'sMAPE':>8}{'MASE':>7}{'cov80':>8}{'cov95':>8}{'out':>7}{'Brier':>8}"
+        f"{'stab.':>8}{'s':>7}",
     ]
     for key, result in results.items():
         for method, s in result["methods"].items():
             lines.append(
                 f"{key:<8}{method:<16}{s['smape']:>8.2f}{s['mase']:>7.2f}{s['coverage80']:>8.1%}"
-                f"{s['coverage95']:>8.1%}{s['brier']:>8.3f}{s['stability']:>8.3f}{s['seconds']:>7.1f}"
+                f"{s['coverage95']:>8.1%}{s['out_of_bounds']:>7.1%}{s['brier']:>8.3f}{s['stability']:>8.3f}"
+                f"{s['seconds']:>7.1f}"
             )
         lines.append(
-            f"{key:<8}{'base rate':<16}{'':>47}{result['base_rate_brier']:>8.3f}   "
+            f"{key:<8}{'base rate':<16}{'':>54}{result['base_rate_brier']:>8.3f}   "
             f"(Eurostat yes/no Brier {result['eurostat_yes_no_brier']:.3f}; window total {result['seconds']} s)"
         )
     return "\n".join(lines)

@@ -1,37 +1,44 @@
 """Probabilistic forecasts for short, bounded yearly series, in closed form.
 
-Every series is modelled on a scale that respects its bounds (logit for shares in 0-100, log for
-positive levels).  On that scale the yearly changes ``d`` of one series are ``N(mu, sigma^2)``.
+Every series is modelled on a scale that respects its bounds: logit for shares in 0-100 (a drift on
+that scale is a logistic, saturating curve on the share scale), log for positive levels.  On that
+scale the change over a gap of ``g`` years is ``N(mu g, sigma^2 g)`` (a year missing from a series is
+a two-year step, not one).
 
-The default method (fitted out of sample on the M3 yearly series, :mod:`forecast_fit`)
-    A random walk whose drift ``mu`` is shrunk toward the typical drift of many series and whose
-    noise ``sigma`` is shrunk toward their typical noise, by priors learned from data (empirical
-    Bayes)::
+The default method (fitted out of sample, on shares for shares and on levels for levels: :mod:`forecast_fit`)
+    A random walk whose drift ``mu`` and noise ``sigma`` are shrunk toward those of many series of the
+    same kind by priors learned from data (empirical Bayes)::
 
         mu      ~ N(drift_mean, drift_sd^2)
         sigma^2 ~ scaled-Inv-chi2(noise_dof, noise_scale^2)
 
     ``sigma^2`` is integrated on a grid of :data:`GRID_POINTS` values; given ``sigma^2`` the drift
-    posterior is normal.  The forecast damps the drift by ``damping`` a year and pools this drift
-    model with a no-change (naive) model of the same noise, with weight ``naive_weight``.  The
-    predictive distribution of each future year is a mixture of normal and Student-t
-    distributions, so quantiles and the probability of meeting a target are exact (no
-    simulation, no Monte-Carlo noise).  Paths, for "met by year" and the first year a target is
-    met, are drawn from the same posterior.
+    posterior is normal.  The forecast drift fades by ``damping`` a year and may
+    itself wander (a local linear trend with yearly drift changes of sd ``trend_sd``), and the model is
+    pooled with a no-change (naive) model of the same noise, with weight ``naive_weight``.  The
+    predictive distribution of each future year is a mixture of normal and Student-t distributions, so
+    quantiles and the probability of meeting a target are exact (no simulation, no Monte-Carlo noise).
+    Paths, for "met by year" and the first year a target is met, are drawn from the same posterior.
 
-The previous default (``baseline``) and four single models (``naive``, ``drift``, ``trend``, ``damped``)
-    Kept for the benchmark and as a sensitivity range in the reports.  They use a fixed weak noise
-    prior (:data:`BASELINE_PRIOR_DOF` pseudo-observations of :data:`BASELINE_PRIOR_SIGMA`) and a
-    fixed damping of :data:`BASELINE_DAMPING`; the baseline pools naive and damped half and half.
+    A published plan for a future year (a budget allocation) is evidence about that year: the
+    forecast is conditioned on it as on a noisy observation whose spread says how far spending can
+    stray from a plan (:class:`Evidence`).
 
-The fitted values live in ``forecast_defaults.yml`` beside this module, with their provenance;
-``python -m analysis fit-defaults`` refits them.  They are on the log / logit scale, so they do
-not depend on a series' unit.
+The previous default (``baseline``)
+    Kept for the benchmark.  It uses a fixed weak noise prior (:data:`BASELINE_PRIOR_DOF`
+    pseudo-observations of :data:`BASELINE_PRIOR_SIGMA`) and pools naive and a drift damped by
+    :data:`BASELINE_DAMPING` half and half.  The single models behind the reports' model range are
+    statsmodels' (:mod:`single_models`).
+
+The fitted values live in ``forecast_defaults.yml`` beside this module, one section per kind of series
+(``share``, ``level``) with its provenance; ``python -m analysis fit-defaults`` refits them.  They are on
+the logit / log scale, so they do not depend on a series' unit.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,8 +49,13 @@ from analysis.storage import parse_yaml
 
 #: Quantile name -> level of the predictive distribution.
 QUANTILES = {"lo95": 0.025, "lo80": 0.10, "lo50": 0.25, "median": 0.50, "hi50": 0.75, "hi80": 0.90, "hi95": 0.975}
-#: Single models reported beside the default (sensitivity to the choice of model).
+#: Models of the previous default's family, scored in the benchmark beside the default.
 MODELS = ("naive", "drift", "trend", "damped")
+#: Kinds of series with their own fitted defaults: shares (logit scale) and positive levels (log scale).
+KINDS = ("share", "level")
+#: A series of more figures than this has a long history: its damping, drift wandering and pool weight are
+#: the ``long_`` values, fitted on long pseudo-forecasts (the city's series have three to six figures).
+LONG_HISTORY = 6
 BASELINE_DAMPING = 0.9
 BASELINE_PRIOR_DOF = 2.0
 BASELINE_PRIOR_SIGMA = 0.05
@@ -65,7 +77,9 @@ class Scale:
     def forward(self, values) -> np.ndarray:
         values = np.asarray(values, dtype=float)
         if self.kind == "logit":
-            margin = 1e-6 * (self.upper - self.lower)
+            # only a value on a bound is moved (by a billionth of the range): a tiny share such as
+            # 0.00002% keeps its own logit, so the no-change forecast is the last value exactly
+            margin = 1e-9 * (self.upper - self.lower)
             clipped = np.clip(values, self.lower + margin, self.upper - margin)
             return np.log((clipped - self.lower) / (self.upper - clipped))
         if self.kind == "log":
@@ -81,14 +95,29 @@ class Scale:
         return values
 
 
+def is_share(unit: str | None) -> bool:
+    """True for a unit that is a share in percent (bounded 0-100), not a rate of change."""
+    return unit is not None and unit.startswith("percent") and unit != "percent_change"
+
+
 def scale_for(values, unit: str | None = None) -> Scale:
     """Logit (0-100) for percent shares, log for positive levels, identity otherwise."""
     values = np.asarray(values, dtype=float)
-    if unit is not None and unit.startswith("percent") and unit != "percent_change":
-        return Scale("logit", 0.0, 100.0)
+    if is_share(unit):
+        return SHARE_SCALE
     if (values > 0).all():
         return Scale("log")
     return Scale("identity")
+
+
+def scale_of_kind(kind: str) -> Scale:
+    """The scale a kind of series is modelled on: logit 0-100 for ``share``, log for ``level``."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    return SHARE_SCALE if kind == "share" else Scale("log")
+
+
+SHARE_SCALE = Scale("logit", 0.0, 100.0)
 
 
 # --- hyperparameters ----------------------------------------------------------------------
@@ -108,6 +137,10 @@ class Hyperparameters:
         The forecast drift is multiplied by ``damping`` each further year (1 = undamped).
     naive_weight : float
         Weight of the no-change component in the pool (0-1).
+    trend_sd : float
+        Standard deviation of the drift's yearly change after the last figure (0: a fixed drift).
+    long_damping, long_naive_weight, long_trend_sd : float, optional
+        The same three for a series of more than :data:`LONG_HISTORY` figures (None: as for short ones).
     """
 
     drift_mean: float
@@ -116,20 +149,43 @@ class Hyperparameters:
     noise_scale: float
     damping: float
     naive_weight: float
+    trend_sd: float = 0.0
+    long_damping: float | None = None
+    long_naive_weight: float | None = None
+    long_trend_sd: float | None = None
 
-    def as_dict(self) -> dict[str, float]:
-        return {name: float(getattr(self, name)) for name in self.__dataclass_fields__}
+    def as_dict(self) -> dict[str, float | None]:
+        return {
+            name: None if getattr(self, name) is None else float(getattr(self, name))
+            for name in self.__dataclass_fields__
+        }
+
+    def replace(self, **changes) -> Hyperparameters:
+        """A copy with some values changed."""
+        return Hyperparameters(**{**self.as_dict(), **changes})
+
+    def for_length(self, figures: int) -> Hyperparameters:
+        """The values that apply to a series of ``figures`` figures (the ``long_`` ones beyond LONG_HISTORY)."""
+        if figures <= LONG_HISTORY:
+            return self
+        return self.replace(
+            damping=self.damping if self.long_damping is None else self.long_damping,
+            naive_weight=self.naive_weight if self.long_naive_weight is None else self.long_naive_weight,
+            trend_sd=self.trend_sd if self.long_trend_sd is None else self.long_trend_sd,
+        )
 
 
 @functools.cache
 def defaults_document(path: Path = DEFAULTS_FILE) -> dict:
-    """``forecast_defaults.yml``: the shipped hyperparameters, their provenance and the figures of the fit."""
+    """``forecast_defaults.yml``: per kind of series, the shipped hyperparameters, their provenance and the
+    figures of the fit."""
     return parse_yaml(path.read_text(encoding="utf-8"))
 
 
-def load_defaults(path: Path = DEFAULTS_FILE) -> Hyperparameters:
-    """The shipped hyperparameters (written by ``python -m analysis fit-defaults``)."""
-    return Hyperparameters(**{k: float(v) for k, v in defaults_document(path)["hyperparameters"].items()})
+def load_defaults(kind: str = "share", path: Path = DEFAULTS_FILE) -> Hyperparameters:
+    """The shipped hyperparameters for ``share`` or ``level`` series (written by ``fit-defaults``)."""
+    section = defaults_document(path)[kind]["hyperparameters"]
+    return Hyperparameters(**{k: None if v is None else float(v) for k, v in section.items()})
 
 
 # --- predictive mixtures ------------------------------------------------------------------
@@ -154,6 +210,13 @@ class Mixture:
     @property
     def has_normal(self) -> bool:
         return self.n_weight.size > 0
+
+    @staticmethod
+    def stack(parts: list[Mixture], order: np.ndarray) -> Mixture:
+        """Mixtures of the same components for different series, as one, rows put in ``order``."""
+        return Mixture(
+            **{name: np.concatenate([getattr(p, name) for p in parts])[order] for name in Mixture.__dataclass_fields__}
+        )
 
     def cdf(self, x) -> np.ndarray:
         """P(z <= x) for x of shape (S, H)."""
@@ -187,7 +250,9 @@ class Mixture:
                     - np.log(self.n_scale)
                     - 0.5 * standard**2
                 )
-        return special.logsumexp(np.concatenate(terms, axis=1), axis=1)
+        stacked = np.concatenate(terms, axis=1)
+        top = np.max(stacked, axis=1)  # a plain logsumexp: scipy's checks cost more than the sum here
+        return top + np.log(np.sum(np.exp(stacked - top[:, None, :]), axis=1))
 
     def quantiles(self, levels, iterations: int = 50) -> np.ndarray:
         """Quantiles, shape (S, H, len(levels)), by bisection between the components' own quantiles."""
@@ -218,36 +283,52 @@ class Mixture:
         return out
 
 
-def pad_differences(z_list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pad_differences(z_list, gaps_list=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The yearly differences of several transformed series, right-aligned.
+
+    Parameters
+    ----------
+    gaps_list : list of array-like, optional
+        For each series, the years between consecutive figures (default: all 1).
 
     Returns
     -------
-    differences, mask : ndarray (S, M)
-        Column M-1 holds each series' latest difference; ``mask`` is 1 where a difference exists.
+    differences, gaps, mask : ndarray (S, M)
+        Column M-1 holds each series' latest difference and its gap in years; ``mask`` is 1 where a
+        difference exists (gaps are 1 elsewhere).
     last : ndarray (S,)
         Each series' latest transformed value.
     """
     longest = max(len(z) for z in z_list) - 1
     differences = np.zeros((len(z_list), longest))
+    gaps = np.ones((len(z_list), longest))
     mask = np.zeros((len(z_list), longest))
     for row, z in enumerate(z_list):
         steps = np.diff(np.asarray(z, float))
         if len(steps):
             differences[row, longest - len(steps) :] = steps
             mask[row, longest - len(steps) :] = 1.0
-    return differences, mask, np.array([z[-1] for z in z_list], float)
+            if gaps_list is not None:
+                gaps[row, longest - len(steps) :] = np.asarray(gaps_list[row], float)
+    return differences, gaps, mask, np.array([z[-1] for z in z_list], float)
 
 
-def difference_stats(differences: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
-    """Per series: count ``m``, mean ``mean``, sum of squares about the mean ``ss`` and about zero ``q``."""
+def difference_stats(differences: np.ndarray, gaps: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
+    """Per series: number of differences ``n``, years they span ``m``, drift estimate ``mean`` (per year),
+    gap-weighted sums of squares about the drift ``ss`` and about zero ``q``.
+
+    A change over ``g`` years is ``N(mu g, sigma^2 g)``: the drift is the total change over the years spanned,
+    and each squared deviation is divided by its gap.
+    """
     count = mask.sum(axis=1)
-    mean = (mask * differences).sum(axis=1) / np.where(count > 0, count, 1.0)
+    years = (mask * gaps).sum(axis=1)
+    mean = (mask * differences).sum(axis=1) / np.where(years > 0, years, 1.0)
     return {
-        "m": count,
+        "n": count,
+        "m": years,
         "mean": mean,
-        "ss": (mask * (differences - mean[:, None]) ** 2).sum(axis=1),
-        "q": (mask * differences**2).sum(axis=1),
+        "ss": (mask * (differences - mean[:, None] * gaps) ** 2 / gaps).sum(axis=1),
+        "q": (mask * differences**2 / gaps).sum(axis=1),
     }
 
 
@@ -262,10 +343,10 @@ def noise_grid(stats: dict[str, np.ndarray], hyper: Hyperparameters) -> tuple[np
         Unnormalised log posterior times the grid spacing: ``logsumexp`` over G is the log marginal
         likelihood of the series' differences.
     """
-    m, mean, ss = stats["m"], stats["mean"], stats["ss"]
+    n, m, mean, ss = stats["n"], stats["m"], stats["mean"], stats["ss"]
     prior_ss = hyper.noise_dof * hyper.noise_scale**2
-    posterior_dof = hyper.noise_dof + m
-    centre = np.log((prior_ss + ss + 1e-300) / np.maximum(hyper.noise_dof + m - 1, 0.5))
+    posterior_dof = hyper.noise_dof + n
+    centre = np.log((prior_ss + ss + 1e-300) / np.maximum(hyper.noise_dof + n - 1, 0.5))
     spread = np.sqrt(2.0 / posterior_dof)
     low = -np.minimum(5.0, 7 * spread)
     high = np.minimum(30.0, 56.0 / posterior_dof + 6 * spread)
@@ -282,7 +363,7 @@ def noise_grid(stats: dict[str, np.ndarray], hyper: Hyperparameters) -> tuple[np
     safe_m = np.maximum(m, 1e-12)[:, None]
     mean_variance = variance / safe_m + hyper.drift_sd**2
     log_likelihood = (
-        -(m[:, None] - 1) / 2 * np.log(2 * np.pi * variance)
+        -(n[:, None] - 1) / 2 * np.log(2 * np.pi * variance)
         - 0.5 * np.log(safe_m)
         - ss[:, None] / (2 * variance)
         - 0.5 * np.log(2 * np.pi * mean_variance)
@@ -298,6 +379,33 @@ def damped_steps(steps, damping: float) -> np.ndarray:
     return steps if damping == 1.0 else damping * (1 - damping**steps) / (1 - damping)
 
 
+def _partial_sums(damping: float, count: int) -> np.ndarray:
+    """``S_j = 1 + damping + ... + damping^(j-1)`` for j = 1 .. count."""
+    powers = damping ** np.arange(count)
+    return np.cumsum(powers)
+
+
+def trend_covariance(steps, at: int, damping: float) -> np.ndarray:
+    """How the drift's own wandering ties each step to step ``at``, per unit ``trend_sd^2``.
+
+    The drift follows ``b_{t+1} = damping b_t + w``, ``w ~ N(0, trend_sd^2)``, so ``z_{T+k}`` carries
+    ``sum_j w_j S_{k-j+1}`` and two steps share ``sum_{j <= min} S_{k-j+1} S_{at-j+1}``.
+    """
+    steps = np.asarray(steps, int)
+    sums = _partial_sums(damping, int(max(steps.max(), at)))
+    out = []
+    for k in steps:
+        shared = np.arange(1, min(k, at) + 1)
+        out.append(float(np.sum(sums[k - shared] * sums[at - shared])))
+    return np.array(out)
+
+
+def trend_variance(steps, damping: float) -> np.ndarray:
+    """The variance the drift's wandering adds at each step, per unit ``trend_sd^2`` (``sum_j S_j^2``)."""
+    sums = _partial_sums(damping, int(np.max(steps)))
+    return np.array([float(np.sum(sums[: int(h)] ** 2)) for h in np.asarray(steps, int)])
+
+
 def _drift_posterior(stats, hyper: Hyperparameters) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Grid of sigma^2, its posterior weights, and the drift's posterior mean and precision given sigma^2."""
     log_variance, log_weight = noise_grid(stats, hyper)
@@ -311,28 +419,137 @@ def _drift_posterior(stats, hyper: Hyperparameters) -> tuple[np.ndarray, np.ndar
 
 def _naive_posterior(stats, hyper: Hyperparameters) -> tuple[np.ndarray, np.ndarray]:
     """Degrees of freedom and scale^2 of the no-change model's noise posterior (conjugate)."""
-    dof = hyper.noise_dof + stats["m"]
+    dof = hyper.noise_dof + stats["n"]
     return dof, (hyper.noise_dof * hyper.noise_scale**2 + stats["q"]) / dof
 
 
-def default_mixture(z_list, steps, hyper: Hyperparameters) -> Mixture:
-    """The default method's predictive for each series (transformed values) at each step ahead."""
-    differences, mask, last = pad_differences(z_list)
-    stats = difference_stats(differences, mask)
+@dataclass
+class Posterior:
+    """What the figures of several series say about their noise and drift under one prior (it does not depend
+    on ``damping``, ``trend_sd`` or ``naive_weight``, so a fit computes it once per prior)."""
+
+    last: np.ndarray
+    figures: np.ndarray
+    variance: np.ndarray
+    weight: np.ndarray
+    mean: np.ndarray
+    precision: np.ndarray
+    naive_dof: np.ndarray
+    naive_variance: np.ndarray
+
+    def subset(self, index: np.ndarray) -> Posterior:
+        """The posterior of some of the series."""
+        return Posterior(*(getattr(self, name)[index] for name in self.__dataclass_fields__))
+
+
+def posterior(z_list, hyper: Hyperparameters, gaps_list=None) -> Posterior:
+    """The drift and noise posterior of each series (transformed values; gaps in years between figures)."""
+    differences, gaps, mask, last = pad_differences(z_list, gaps_list)
+    stats = difference_stats(differences, gaps, mask)
+    variance, weight, mean, precision = _drift_posterior(stats, hyper)
+    return Posterior(last, stats["n"] + 1, variance, weight, mean, precision, *_naive_posterior(stats, hyper))
+
+
+def default_mixture(
+    z_list, steps, hyper: Hyperparameters, gaps_list=None, evidence=None, fitted: Posterior | None = None
+) -> Mixture:
+    """The default method's predictive for each series (transformed values) at each step ahead.
+
+    ``evidence`` (one :class:`Evidence` or None per series) conditions a series on a noisy observation of
+    one of its future steps (a published plan), exactly for the normal components and with the no-change
+    component treated as normal of the same variance for the update.  ``fitted`` is the series'
+    :func:`posterior` under ``hyper``'s prior, when already computed.  A series of more than
+    :data:`LONG_HISTORY` figures takes the ``long_`` values (:meth:`Hyperparameters.for_length`).
+    """
+    fitted = fitted or posterior(z_list, hyper, gaps_list)
+    long = fitted.figures > LONG_HISTORY
+    if not long.any() or hyper.for_length(LONG_HISTORY + 1) == hyper:
+        return _mixture(fitted, steps, hyper, evidence)
+    parts, order = [], []
+    for selected, regime in ((~long, hyper), (long, hyper.for_length(LONG_HISTORY + 1))):
+        index = np.flatnonzero(selected)
+        if len(index):
+            chosen = None if evidence is None else [evidence[i] for i in index]
+            parts.append(_mixture(fitted.subset(index), steps, regime, chosen))
+            order.append(index)
+    return Mixture.stack(parts, np.argsort(np.concatenate(order)))
+
+
+def _mixture(fitted: Posterior, steps, hyper: Hyperparameters, evidence=None) -> Mixture:
+    """The predictive of series that share their damping, drift wandering and pool weight."""
     steps = np.asarray(steps, float)
     damp = damped_steps(steps, hyper.damping)
-    variance, weight, mean, precision = _drift_posterior(stats, hyper)
-    naive_dof, naive_variance = _naive_posterior(stats, hyper)
-    count = len(last)
-    return Mixture(
+    count = len(fitted.last)
+    wander = hyper.trend_sd**2 * trend_variance(steps, hyper.damping)
+    mixture = Mixture(
         t_weight=np.full((count, 1), hyper.naive_weight),
-        t_df=naive_dof[:, None],
-        t_loc=np.repeat(last[:, None], len(steps), axis=1)[:, None, :],
-        t_scale=np.sqrt(naive_variance[:, None] * steps[None, :])[:, None, :],
-        n_weight=(1 - hyper.naive_weight) * weight,
-        n_loc=last[:, None, None] + mean[:, :, None] * damp[None, None, :],
-        n_scale=np.sqrt(variance[:, :, None] * steps[None, None, :] + damp[None, None, :] ** 2 / precision[:, :, None]),
+        t_df=fitted.naive_dof[:, None],
+        t_loc=np.repeat(fitted.last[:, None], len(steps), axis=1)[:, None, :],
+        t_scale=np.sqrt(fitted.naive_variance[:, None] * steps[None, :])[:, None, :],
+        n_weight=(1 - hyper.naive_weight) * fitted.weight,
+        n_loc=fitted.last[:, None, None] + fitted.mean[:, :, None] * damp[None, None, :],
+        n_scale=np.sqrt(
+            fitted.variance[:, :, None] * steps[None, None, :]
+            + damp[None, None, :] ** 2 / fitted.precision[:, :, None]
+            + wander[None, None, :]
+        ),
     )
+    if evidence is not None and any(e is not None for e in evidence):
+        mixture = _conditioned(mixture, steps, hyper, fitted, evidence)
+    return mixture
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A noisy observation of one future step on the transformed scale: ``observed = z_step + N(bias, sd^2)``.
+
+    A published plan for a future year: ``observed`` its transformed value, ``bias`` how far outturns
+    typically fall from plans, ``sd`` how far they stray.
+    """
+
+    step: int
+    observed: float
+    bias: float
+    sd: float
+
+
+def _conditioned(mixture: Mixture, steps, hyper, fitted: Posterior, evidence) -> Mixture:
+    """The mixture after each series' evidence: every component's mean and variance updated as a Gaussian
+    (a drift component's covariance across steps is known in closed form), its weight by how well it
+    predicted the evidence.  The no-change component is updated as a normal of its own scale."""
+    steps = np.asarray(steps, float)
+    damp = damped_steps(steps, hyper.damping)
+    out = {name: np.array(getattr(mixture, name), copy=True) for name in mixture.__dataclass_fields__}
+    for row, item in enumerate(evidence):
+        if item is None:
+            continue
+        at = int(np.flatnonzero(steps == item.step)[0])
+        target = item.observed - item.bias
+        shared = np.minimum(steps, steps[at])
+        wander = hyper.trend_sd**2 * trend_covariance(steps, item.step, hyper.damping)
+        covariance = (
+            fitted.variance[row][:, None] * shared[None, :]
+            + damp[at] * damp[None, :] / fitted.precision[row][:, None]
+            + wander[None, :]
+        )
+        total = out["n_scale"][row][:, at] ** 2 + item.sd**2
+        residual = target - out["n_loc"][row][:, at]
+        log_like = -0.5 * np.log(2 * np.pi * total) - residual**2 / (2 * total)
+        out["n_loc"][row] += covariance / total[:, None] * residual[:, None]
+        out["n_scale"][row] = np.sqrt(np.maximum(out["n_scale"][row] ** 2 - covariance**2 / total[:, None], 1e-300))
+        naive_covariance = fitted.naive_variance[row] * shared
+        naive_total = naive_covariance[at] + item.sd**2
+        naive_residual = target - out["t_loc"][row, 0, at]
+        naive_like = -0.5 * np.log(2 * np.pi * naive_total) - naive_residual**2 / (2 * naive_total)
+        out["t_loc"][row, 0] += naive_covariance / naive_total * naive_residual
+        out["t_scale"][row, 0] = np.sqrt(
+            np.maximum(out["t_scale"][row, 0] ** 2 - naive_covariance**2 / naive_total, 1e-300)
+        )
+        with np.errstate(divide="ignore"):
+            logs = np.concatenate([np.log(out["t_weight"][row]) + naive_like, np.log(out["n_weight"][row]) + log_like])
+        posterior = np.exp(logs - special.logsumexp(logs))
+        out["t_weight"][row], out["n_weight"][row] = posterior[:1], posterior[1:]
+    return Mixture(**out)
 
 
 def baseline_mixture(z_list, steps, model: str = "baseline", years_list=None) -> Mixture:
@@ -345,10 +562,10 @@ def baseline_mixture(z_list, steps, model: str = "baseline", years_list=None) ->
     steps = np.asarray(steps, float)
     if model == "trend":
         return _trend_mixture(z_list, steps, years_list)
-    differences, mask, last = pad_differences(z_list)
-    stats = difference_stats(differences, mask)
+    differences, gaps, mask, last = pad_differences(z_list)
+    stats = difference_stats(differences, gaps, mask)
     m = stats["m"]
-    dof = np.maximum(m - 1, 0) + BASELINE_PRIOR_DOF
+    dof = np.maximum(stats["n"] - 1, 0) + BASELINE_PRIOR_DOF
     variance = (stats["ss"] + BASELINE_PRIOR_DOF * BASELINE_PRIOR_SIGMA**2) / dof
     count = len(last)
 
@@ -413,6 +630,8 @@ class Forecast:
     z: np.ndarray
     method: str
     hyper: Hyperparameters | None
+    gaps: np.ndarray | None = None
+    evidence: Evidence | None = None
 
     def quantiles(self) -> dict[str, np.ndarray]:
         """Median and the 50/80/95% forecast intervals per year, in the series' unit."""
@@ -425,54 +644,89 @@ class Forecast:
         return 1.0 - below if comparator in ("at_least", "between") else below
 
     def paths(self, n_paths: int = 4000, seed: int = 0) -> np.ndarray:
-        """Paths (n_paths x years) drawn from the same posterior, for questions about whole paths."""
+        """Paths (n_paths x years) drawn from the same posterior, for questions about whole paths.
+
+        With evidence (a plan), paths are drawn without it and resampled by how well each predicted it.
+        """
         if self.method != "default" or self.hyper is None:
             raise ValueError("paths are drawn for the default method only")
-        return self.scale.inverse(default_paths(self.z, len(self.years), self.hyper, n_paths, seed))
+        z_paths = default_paths(self.z, len(self.years), self.hyper, n_paths, seed, self.gaps)
+        if self.evidence is not None:
+            z_paths = _resampled(z_paths, self.evidence, seed)
+        return self.scale.inverse(z_paths)
 
 
-def default_paths(z: np.ndarray, horizon: int, hyper: Hyperparameters, n_paths: int, seed: int = 0) -> np.ndarray:
+def _resampled(z_paths: np.ndarray, evidence: Evidence, seed: int) -> np.ndarray:
+    """Paths resampled in proportion to the likelihood of the evidence given each path."""
+    at = evidence.step - 1
+    residual = evidence.observed - evidence.bias - z_paths[:, at]
+    log_weight = -(residual**2) / (2 * evidence.sd**2)
+    weight = np.exp(log_weight - log_weight.max())
+    rng = np.random.default_rng(seed + 1)
+    return z_paths[rng.choice(len(z_paths), size=len(z_paths), p=weight / weight.sum())]
+
+
+def default_paths(
+    z: np.ndarray, horizon: int, hyper: Hyperparameters, n_paths: int, seed: int = 0, gaps=None
+) -> np.ndarray:
     """Paths of the default method on the transformed scale (n_paths x horizon).
 
-    A path is a no-change path with probability ``naive_weight``; otherwise sigma^2 is drawn from
-    its grid posterior and the drift from its normal posterior given sigma^2.  Each year's
-    distribution over paths is the closed-form predictive of :func:`default_mixture`.
+    A path is a no-change path with probability ``naive_weight``; otherwise sigma^2 and the drift prior's
+    component are drawn from their grid posterior, the drift from its normal posterior given them, and the
+    drift then wanders by ``trend_sd`` a year and fades by ``damping``.  Each year's distribution over
+    paths is the closed-form predictive of :func:`default_mixture`.
     """
     rng = np.random.default_rng(seed)
-    differences, mask, last = pad_differences([z])
-    stats = difference_stats(differences, mask)
+    hyper = hyper.for_length(len(z))
+    differences, gap, mask, last = pad_differences([z], None if gaps is None else [gaps])
+    stats = difference_stats(differences, gap, mask)
     variance, weight, mean, precision = _drift_posterior(stats, hyper)
     naive_dof, naive_variance = _naive_posterior(stats, hyper)
     is_naive = rng.random(n_paths) < hyper.naive_weight
-    point = rng.choice(GRID_POINTS, size=n_paths, p=weight[0] / weight[0].sum())
+    point = rng.choice(weight.shape[1], size=n_paths, p=weight[0] / weight[0].sum())
     sigma = np.where(
         is_naive,
         np.sqrt(naive_dof[0] * naive_variance[0] / rng.chisquare(naive_dof[0], n_paths)),
         np.sqrt(variance[0, point]),
     )
     drift = np.where(is_naive, 0.0, mean[0, point] + rng.standard_normal(n_paths) / np.sqrt(precision[0, point]))
-    damp = damped_steps(np.arange(1, horizon + 1), hyper.damping)
+    wander = np.where(is_naive, 0.0, hyper.trend_sd)[:, None] * rng.standard_normal((n_paths, horizon))
+    slope = np.empty((n_paths, horizon))
+    current = drift
+    for step in range(horizon):
+        current = hyper.damping * current + wander[:, step]
+        slope[:, step] = current
     noise = np.cumsum(sigma[:, None] * rng.standard_normal((n_paths, horizon)), axis=1)
-    return last[0] + drift[:, None] * damp[None, :] + noise
+    return last[0] + np.cumsum(slope, axis=1) + noise
 
 
 def forecast(
-    years, values, horizon: int, unit: str | None = None, method: str = "default", hyper: Hyperparameters | None = None
+    years,
+    values,
+    horizon: int,
+    unit: str | None = None,
+    method: str = "default",
+    hyper: Hyperparameters | None = None,
+    plan: tuple[int, float, float, float] | None = None,
 ) -> Forecast:
     """Forecast one yearly series ``horizon`` years past its last observation.
 
     Parameters
     ----------
     years, values : array-like
-        At least two observations; gaps between years are treated as consecutive steps.
+        At least two observations; a year missing between two figures is a two-year step.
     unit : str, optional
-        Canonical unit; percent shares are modelled on the logit scale.
+        Canonical unit; percent shares are modelled on the logit scale with the ``share`` defaults,
+        other positive series on the log scale with the ``level`` defaults.
     method : str
         ``default``, ``baseline`` (the previous default) or one of :data:`MODELS`.  A series that
         is not positive (identity scale) uses the baseline: the learned priors are on the log /
         logit scale only.
     hyper : Hyperparameters, optional
-        For the default method (default: the shipped values).
+        For the default method (default: the shipped values for the series' kind).
+    plan : (year, value, median ratio, log sd), optional
+        A plan published for a future year: the default forecast is conditioned on it (see
+        :func:`plan_evidence`).
     """
     years = np.asarray(years, dtype=float)
     values = np.asarray(values, dtype=float)
@@ -482,15 +736,35 @@ def forecast(
     years, values = years[order], values[order]
     scale = scale_for(values, unit)
     z = scale.forward(values)
+    gaps = np.diff(years)
     steps = np.arange(1, horizon + 1)
     if method == "default" and scale.kind == "identity":
         method = "baseline"
-    if method == "default":
-        hyper = hyper or load_defaults()
-        mixture = default_mixture([z], steps, hyper)
-    else:
+    if method != "default":
         mixture = baseline_mixture([z], steps, method, [years])
-    return Forecast(years[-1] + steps, scale, mixture, z, method, hyper if method == "default" else None)
+        return Forecast(years[-1] + steps, scale, mixture, z, method, None)
+    hyper = hyper or load_defaults("share" if scale.kind == "logit" else "level")
+    evidence = plan_evidence(plan, scale, int(years[-1])) if plan else None
+    if evidence is not None and not 1 <= evidence.step <= horizon:
+        evidence = None
+    mixture = default_mixture([z], steps, hyper, [gaps], None if evidence is None else [evidence])
+    return Forecast(years[-1] + steps, scale, mixture, z, method, hyper, gaps, evidence)
+
+
+def plan_evidence(plan: tuple[int, float, float, float], scale: Scale, last_year: int) -> Evidence:
+    """A plan as a noisy observation of its year: what is spent is the plan times a ratio whose median and
+    spread (on the log scale) say how plans have been executed.
+
+    On the logit scale a ratio ``r`` on a share ``p`` moves it by ``log r / (1 - p)`` to first order: the
+    bias and the spread are scaled so.
+    """
+    year, value, median_ratio, log_sd = plan
+    share = (value - scale.lower) / (scale.upper - scale.lower) if scale.kind == "logit" else 0.0
+    stretch = 1.0 / (1.0 - share) if scale.kind == "logit" else 1.0
+    # what is spent is the plan times r: the plan sits -log(r) above the outturn on the log scale
+    return Evidence(
+        int(year) - last_year, float(scale.forward(value)), -math.log(median_ratio) * stretch, log_sd * stretch
+    )
 
 
 # --- questions about paths -------------------------------------------------------------------

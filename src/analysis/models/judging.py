@@ -168,11 +168,16 @@ def status_for(row: dict) -> str:
     return "not_measurable"
 
 
+def printed(probability: float) -> float:
+    """A probability as the reports print it (a whole percent): the status and its words follow what is read."""
+    return round(100 * probability) / 100
+
+
 def forecast_status(probability: float) -> str:
-    """on_track, uncertain or off_track for a probability of meeting the target (0-1)."""
-    if probability >= ON_TRACK_PROBABILITY:
+    """on_track, uncertain or off_track for a probability of meeting the target (0-1), as printed."""
+    if printed(probability) >= ON_TRACK_PROBABILITY:
         return "on_track"
-    return "uncertain" if probability >= OFF_TRACK_PROBABILITY else "off_track"
+    return "uncertain" if printed(probability) >= OFF_TRACK_PROBABILITY else "off_track"
 
 
 def likelihood_label(probability: float) -> str | None:
@@ -180,7 +185,7 @@ def likelihood_label(probability: float) -> str | None:
     if _missing(probability):
         return None
     for threshold, label in LIKELIHOOD_SCALE:
-        if probability >= threshold:
+        if printed(probability) >= threshold:
             return label
     return "exceptionally_unlikely"
 

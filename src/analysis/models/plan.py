@@ -17,7 +17,7 @@ from analysis.errors import PlanError
 from analysis.storage import parse_yaml
 
 ENTRY_KEYS = {"indicator", "boundary", "target_years", "annual_target_years", "primary_estimator"}
-PLAN_KEYS = {"assessments", "peers"}
+PLAN_KEYS = {"assessments", "peers", "plans"}
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,43 @@ def load_peers(path: Path | None = None) -> tuple[Peer, ...]:
     """The peers listed in ``data/assessment_plan.yml``."""
     document, name = _read_plan(path)
     return parse_peers(document, name)
+
+
+@dataclass(frozen=True)
+class PlanExecution:
+    """How far spending strays from a plan: what is spent is the plan times a ratio whose median and spread
+    (standard deviation of its logarithm) these give; ``basis`` says where they come from."""
+
+    median_ratio: float
+    log_sd: float
+    basis: dict[str, str]
+
+
+def parse_plan_execution(document: object, source: str = "assessment plan") -> PlanExecution | None:
+    """The ``plans: execution`` section of a parsed plan document (None when absent: plans are then not used).
+
+    Raises
+    ------
+    PlanError
+        When the ratio is not positive or the spread not positive.
+    """
+    section = (document.get("plans") or {}) if isinstance(document, dict) else {}
+    execution = section.get("execution") if isinstance(section, dict) else None
+    if execution is None:
+        return None
+    ratio, spread = (execution.get(k) if isinstance(execution, dict) else None for k in ("median_ratio", "log_sd"))
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in (ratio, spread)):
+        raise PlanError(f"{source}: plans: execution needs a positive median_ratio and log_sd, got {execution!r}")
+    basis = execution.get("basis")
+    if not (isinstance(basis, dict) and all(isinstance(basis.get(lang), str) and basis[lang] for lang in ("vi", "en"))):
+        raise PlanError(f"{source}: plans: execution: 'basis' needs a text in vi and en, got {basis!r}")
+    return PlanExecution(float(ratio), float(spread), {"vi": basis["vi"], "en": basis["en"]})
+
+
+def load_plan_execution(path: Path | None = None) -> PlanExecution | None:
+    """How plans are read as evidence (``plans: execution`` in ``data/assessment_plan.yml``)."""
+    document, name = _read_plan(path)
+    return parse_plan_execution(document, name)
 
 
 def load_assessment_plan(path: Path | None = None) -> tuple[PlanEntry, ...]:

@@ -330,6 +330,34 @@ TRACK_RECORD = pa.DataFrameSchema(
     "as they stood at the end of "
     "each past year, scored against the figure published since where there is one.",
 )
+FORECAST_CHECKS = pa.DataFrameSchema(
+    {
+        "indicator": INDICATOR,
+        "geography": GEOGRAPHY,
+        "boundary": BOUNDARY,
+        "estimator": column(str, "Estimator", "Estimator family of the series"),
+        "as_of": column(int, "As of", "The forecast as it stood at the end of this year"),
+        "year": column(int, "Year", "The year forecast"),
+        "horizon": column(int, "Horizon", "Years from as_of to the year forecast"),
+        "median": column(float, "Median then", "Median forecast for the year, as it stood then"),
+        "lo80": column(float, "80% low then", "Lower end of the 80% interval then"),
+        "hi80": column(float, "80% high then", "Upper end of the 80% interval then"),
+        "lo95": column(float, "95% low then", "Lower end of the 95% interval then"),
+        "hi95": column(float, "95% high then", "Upper end of the 95% interval then"),
+        "outcome_value": column(float, "Figure", "The figure published since for that series and year"),
+        "error": column(
+            float, "Error", "Median then minus the figure, in the unit (positive: the forecast was too high)"
+        ),
+        "inside80": column(bool, "Inside 80%", "The figure lay inside the 80% interval"),
+        "inside95": column(bool, "Inside 95%", "The figure lay inside the 95% interval"),
+    },
+    strict=True,
+    coerce=True,
+    title="Forecast checks",
+    description="Every forecast the package would have made at the end of each past year, for each later year "
+    "whose figure is now published, beside that figure: how often the intervals held it, and the bias of the "
+    "median, per estimator.",
+)
 _PCT_YEAR = "percent a year"
 WHAT_IT_TAKES = pa.DataFrameSchema(
     {
@@ -460,6 +488,7 @@ SCHEMAS = {
     "assessments": ASSESSMENTS,
     "changes": CHANGES,
     "track_record": TRACK_RECORD,
+    "forecast_checks": FORECAST_CHECKS,
     "what_it_takes": WHAT_IT_TAKES,
     "merged_city": MERGED_CITY,
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +19,7 @@ from analysis.data.provenance import hash_files, package_fingerprint, sha256_of
 from analysis.data.registry import registry_files
 from analysis.data.stage import load_table, records_in_memory, resolve_tables, visible_as_of
 from analysis.models.assessment import assess as run_assessment
-from analysis.models.plan import load_assessment_plan
+from analysis.models.plan import load_assessment_plan, load_plan_execution
 from analysis.models.schemas import SCHEMAS
 from analysis.storage import atomic_write_bytes
 
@@ -50,7 +51,9 @@ def assess(as_of: int | None = None, directory: Path | None = None, n_paths: int
     folder = directory or config.processed_dir()
     plan = load_assessment_plan()
     indicators, targets = tables_as_of(as_of, folder)
-    forecasts, assessments = run_assessment(indicators, targets, plan, as_of=as_of, n_paths=n_paths)
+    forecasts, assessments = run_assessment(
+        indicators, targets, plan, as_of=as_of, n_paths=n_paths, plan_execution=load_plan_execution()
+    )
     inputs = {
         path.name: sha256_of(path)
         for path in (folder / "indicators.csv", folder / "targets.csv", config.assessment_plan_file())
@@ -76,15 +79,17 @@ def load_result(name: str, as_of: int | None = None, directory: Path | None = No
 
 
 def publish_track_record(directory: Path | None = None, n_paths: int = 2000, reference_year: int | None = None) -> Path:
-    """Restate every planned target at each past year and publish ``track_record.csv`` (see :mod:`track_record`).
+    """Restate every planned target at each past year and publish ``track_record.csv`` and ``forecast_checks.csv``
+    (see :mod:`track_record`).
 
-    Reads today's ``assessments.csv`` for the outcomes that score the earlier statements.  Each
-    year's restatement is cached in ``data/processed/.cache/`` on the figures public by then, the
-    plan, the registry and the package's code: a figure published this year restates no past year.
+    Reads today's ``assessments.csv`` for the outcomes that score the earlier statements, and today's
+    ``indicators.csv`` for the figures that check the earlier forecasts.  Each year's restatement is cached
+    in ``data/processed/.cache/`` on the figures public by then, the plan, the registry and the package's
+    code: a figure published this year restates no past year.
     """
     import datetime as dt
 
-    from analysis.models.track_record import track_record
+    from analysis.models.track_record import forecast_checks, track_record
 
     folder = directory or config.processed_dir()
     plan = load_assessment_plan()
@@ -94,15 +99,22 @@ def publish_track_record(directory: Path | None = None, n_paths: int = 2000, ref
     settings = "\n".join(
         [package_fingerprint(), hash_files([config.assessment_plan_file(), *registry_files()]), str(n_paths)]
     )
-    record = track_record(
+    record, forecasts = track_record(
         lambda year: restated_as_of(visible_as_of(records, year), year, plan, settings, n_paths, folder / ".cache"),
         outcomes,
         reference,
     )
-    inputs = {path.name: sha256_of(path) for path in (folder / "assessments.csv", config.assessment_plan_file())}
+    checks = forecast_checks(forecasts, load_table("indicators", folder))
+    inputs = {
+        path.name: sha256_of(path)
+        for path in (folder / "assessments.csv", folder / "indicators.csv", config.assessment_plan_file())
+    }
     return tables.publish(
         folder,
-        {"track_record": (record, SCHEMAS["track_record"])},
+        {
+            "track_record": (record, SCHEMAS["track_record"]),
+            "forecast_checks": (checks, SCHEMAS["forecast_checks"]),
+        },
         produced_by="python -m analysis track-record",
         inputs=inputs,
     )["track_record"]
@@ -110,27 +122,40 @@ def publish_track_record(directory: Path | None = None, n_paths: int = 2000, ref
 
 def restated_as_of(
     visible: pd.DataFrame, as_of: int, plan: tuple, settings: str, n_paths: int, cache: Path
-) -> pd.DataFrame:
-    """The statements of ``as_of`` (see :func:`track_record.restate`), from the cache when its inputs are unchanged.
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The statements and forecasts of ``as_of`` (see :func:`track_record.restate`), from the cache when its inputs
+    are unchanged.
 
-    The cache file's name carries the hash of its inputs (the figures public then and ``settings``);
-    another file for the same year is stale and removed.
+    The cache files' names carry the hash of their inputs (the figures public then and ``settings``); other
+    files for the same year are stale and removed.
     """
-    from analysis.models.track_record import STATEMENT_COLUMNS, restate
+    from analysis.models.track_record import FORECAST_COLUMNS, STATEMENT_COLUMNS, restate
 
     digest = hashlib.sha256(settings.encode() + visible.to_csv(index=False).encode()).hexdigest()[:20]
-    path = cache / f"track-record-as-of-{as_of}.{digest}.csv"
-    if path.exists():
+    paths = (
+        cache / f"track-record-as-of-{as_of}.{digest}.csv",
+        cache / f"track-record-forecasts-as-of-{as_of}.{digest}.csv",
+    )
+    if all(path.exists() for path in paths):
         try:
-            return pd.read_csv(path, dtype={"comparator": str})[STATEMENT_COLUMNS]
+            return (
+                pd.read_csv(paths[0], dtype={"comparator": str})[STATEMENT_COLUMNS],
+                pd.read_csv(paths[1])[FORECAST_COLUMNS],
+            )
         except (OSError, ValueError, KeyError):
             pass  # an unreadable cache is recomputed
-    statements = restate(*resolve_tables(visible), plan, as_of, n_paths=n_paths)
+    statements, forecasts = restate(
+        *resolve_tables(visible), plan, as_of, n_paths=n_paths, plan_execution=load_plan_execution()
+    )
     cache.mkdir(parents=True, exist_ok=True)
-    for stale in cache.glob(f"track-record-as-of-{as_of}.*.csv"):
+    for stale in [
+        *cache.glob(f"track-record-as-of-{as_of}.*.csv"),
+        *cache.glob(f"track-record-forecasts-as-of-{as_of}.*.csv"),
+    ]:
         stale.unlink(missing_ok=True)
-    atomic_write_bytes(path, statements.to_csv(index=False).encode("utf-8"))
-    return statements
+    atomic_write_bytes(paths[0], statements.to_csv(index=False).encode("utf-8"))
+    atomic_write_bytes(paths[1], forecasts.to_csv(index=False).encode("utf-8"))
+    return statements, forecasts
 
 
 def publish_changes(editions: Path, directory: Path | None = None) -> tuple[Path, str | None]:
@@ -188,3 +213,79 @@ def publish_derived(directory: Path | None = None) -> dict[str, Path]:
         produced_by="python -m analysis assess",
         inputs=inputs,
     )
+
+
+BENCHMARK_FILE = "benchmark.json"
+
+
+def run_benchmarks(
+    files: dict[str, tuple[Path, str | None]] | None = None,
+    windows=None,
+    out: Path | None = None,
+    force: bool = False,
+    log=None,
+) -> dict:
+    """The back-test of every benchmark file (``{"datasets": {name: {kind, data, fingerprint, windows}}}``).
+
+    ``files``: name -> (path, kind or None to detect it); default: the shipped M3 levels and World Bank
+    shares (:func:`config.benchmark_files`).  A dataset whose fingerprint (the methods' code, the shipped
+    defaults and its file) and windows are unchanged in ``out`` is reused, so a new city figure never
+    reruns it; the others are recomputed and ``out`` is rewritten with every dataset.
+    """
+    import json
+
+    from analysis.models.benchmark import WINDOWS, evaluate_windows, fingerprint, load_series, window_key
+    from analysis.storage import atomic_write_json
+
+    windows = list(WINDOWS) if windows is None else list(windows)
+    files = files or {name: (path, None) for name, path in config.benchmark_files().items() if path.exists()}
+    target = out or (config.processed_dir() / BENCHMARK_FILE)
+    recorded = {}
+    if target.exists():
+        try:
+            recorded = json.loads(target.read_text(encoding="utf-8")).get("datasets", {})
+        except (OSError, ValueError, AttributeError):
+            recorded = {}
+    datasets, changed = {}, False
+    for name, (path, kind) in files.items():
+        key = fingerprint(path)
+        previous = recorded.get(name) or {}
+        wanted = [window_key(w) for w in windows]
+        if not force and previous.get("fingerprint") == key and all(w in previous.get("windows", {}) for w in wanted):
+            datasets[name] = previous
+            continue
+        started = time.perf_counter()
+        series, found_kind = load_series(path, kind)
+        results = evaluate_windows(series, windows, log=log, kind=found_kind)
+        datasets[name] = {"data": path.name, "kind": found_kind, "fingerprint": key, "windows": results}
+        changed = True
+        if log:
+            log(f"benchmark {name} ({found_kind}, {', '.join(results)}) in {time.perf_counter() - started:.1f} s")
+    for name, entry in recorded.items():
+        datasets.setdefault(name, entry)
+    document = {"datasets": datasets}
+    if changed or not target.exists():  # a reused result is not rewritten: a report reading it stays up to date
+        atomic_write_json(target, document)
+    return document
+
+
+def refit_defaults(kind: str, data: Path, out: Path | None = None) -> tuple[Path, dict]:
+    """Refit the shipped defaults of one kind on a benchmark file's training parts and write them into
+    ``forecast_defaults.yml`` (the other kind's section is kept)."""
+    from analysis.models.benchmark import load_series
+    from analysis.models.forecast_fit import defaults_document, defaults_section, fit_hyperparameters
+    from analysis.models.forecasting import DEFAULTS_FILE, scale_of_kind
+    from analysis.models.forecasting import defaults_document as shipped
+    from analysis.storage import atomic_write_text, parse_yaml
+
+    series, _ = load_series(data, kind)
+    started = time.perf_counter()
+    hyper, figures = fit_hyperparameters([train for _, train, _ in series], scale_of_kind(kind))
+    target = out or DEFAULTS_FILE
+    sections = parse_yaml(target.read_text(encoding="utf-8")) if target.exists() else {}
+    sections = {k: v for k, v in (sections or {}).items() if k in ("share", "level")}
+    sections[kind] = defaults_section(hyper, figures, data, time.perf_counter() - started, kind)
+    ordered = {k: sections[k] for k in ("share", "level") if k in sections}
+    atomic_write_text(target, defaults_document(ordered))
+    shipped.cache_clear()
+    return target, figures

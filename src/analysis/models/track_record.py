@@ -14,10 +14,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from analysis.models.assessment import assess
+from analysis.models.assessment import assess, observed_series
 from analysis.models.judging import meets
 from analysis.models.plan import PlanEntry
-from analysis.models.schemas import TRACK_RECORD
+from analysis.models.schemas import FORECAST_CHECKS, TRACK_RECORD
 
 #: The first year the package restates: the city's digital-economy figures start to be published in 2021.
 FIRST_AS_OF = 2021
@@ -39,16 +39,21 @@ def restate(
     as_of: int,
     n_paths: int = 2000,
     registry=None,
-) -> pd.DataFrame:
-    """What the package would have said at the end of ``as_of``: one row per target then in the future.
+    plan_execution=None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the package would have said at the end of ``as_of``: one row per target then in the future, and
+    every forecast it made for the years after ``as_of``.
 
     Returns
     -------
-    DataFrame
-        :data:`STATEMENT_COLUMNS`: the assessment's probability and the forecast band for the
-        target year (shares in percent), not yet scored.
+    (DataFrame, DataFrame)
+        :data:`STATEMENT_COLUMNS`: the assessment's probability and the forecast band for the target year
+        (shares in percent), not yet scored; and :data:`FORECAST_COLUMNS`: each series' forecast median and
+        bands for each later year, to check against the figures published since (:func:`forecast_checks`).
     """
-    forecasts, assessments = assess(indicators, targets, plan, as_of=as_of, n_paths=n_paths, registry=registry)
+    forecasts, assessments = assess(
+        indicators, targets, plan, as_of=as_of, n_paths=n_paths, registry=registry, plan_execution=plan_execution
+    )
     said = assessments[(assessments["target_year"] > as_of) & assessments["p_meet_in_year"].notna()]
     bands = forecasts.set_index(["indicator", "boundary", "estimator", "year"])
     rows = []
@@ -64,7 +69,77 @@ def restate(
             },
         )
         rows.append(record)
-    return pd.DataFrame(rows, columns=STATEMENT_COLUMNS)
+    ahead = forecasts[(forecasts["year"] > as_of) & forecasts["lo80"].notna()].assign(as_of=as_of)
+    return pd.DataFrame(rows, columns=STATEMENT_COLUMNS), ahead[FORECAST_COLUMNS].reset_index(drop=True)
+
+
+#: A restated forecast of one series for one later year (before it is checked against the figure).
+FORECAST_COLUMNS = [
+    "indicator",
+    "geography",
+    "boundary",
+    "estimator",
+    "as_of",
+    "year",
+    "median",
+    "lo80",
+    "hi80",
+    "lo95",
+    "hi95",
+]
+CHECK_COLUMNS = list(FORECAST_CHECKS.columns)
+
+
+def forecast_checks(forecasts: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
+    """Each earlier forecast beside the figure published since for its series and year (only where one is).
+
+    Returns
+    -------
+    DataFrame
+        See ``FORECAST_CHECKS`` (``models/schemas.py``): the error is the forecast median minus the figure, in
+        the unit (percentage points for shares): positive when the forecast was too high.
+    """
+    rows = []
+    series = {}
+    for key, group in forecasts.groupby(["indicator", "boundary", "estimator"], sort=False):
+        if key not in series:
+            series[key] = observed_series(indicators, key[0], key[1]).get(key[2], pd.Series(dtype=float))
+        observed = series[key]
+        for _, row in group.iterrows():
+            if int(row["year"]) not in observed.index:
+                continue
+            value = float(observed.loc[int(row["year"])])
+            rows.append(
+                {
+                    **{c: row[c] for c in FORECAST_COLUMNS},
+                    "horizon": int(row["year"]) - int(row["as_of"]),
+                    "outcome_value": value,
+                    "error": float(row["median"]) - value,
+                    "inside80": bool(row["lo80"] <= value <= row["hi80"]),
+                    "inside95": bool(row["lo95"] <= value <= row["hi95"]),
+                }
+            )
+    return pd.DataFrame(rows, columns=CHECK_COLUMNS)
+
+
+def check_summary(checks: pd.DataFrame) -> pd.DataFrame:
+    """Per series (indicator, boundary, estimator): how many forecasts were checked, the share inside their 80%
+    and 95% intervals, and the mean error of the median (its bias: forecast minus figure) and its mean size."""
+    if checks.empty:
+        return pd.DataFrame(
+            columns=["indicator", "boundary", "estimator", "checked", "inside80", "inside95", "bias", "mean_abs_error"]
+        )
+    return (
+        checks.groupby(["indicator", "boundary", "estimator"], sort=True)
+        .agg(
+            checked=("error", "size"),
+            inside80=("inside80", "mean"),
+            inside95=("inside95", "mean"),
+            bias=("error", "mean"),
+            mean_abs_error=("error", lambda e: float(np.mean(np.abs(e)))),
+        )
+        .reset_index()
+    )
 
 
 def score(statements: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -104,7 +179,7 @@ def track_record(restated, outcomes: pd.DataFrame, reference_year: int) -> pd.Da
     Parameters
     ----------
     restated : callable
-        ``as_of -> statements`` (see :func:`restate`) as the data stood at the end of that year.
+        ``as_of -> (statements, forecasts)`` (see :func:`restate`) as the data stood at the end of that year.
     outcomes : DataFrame
         Today's assessments (their ``outcome`` and ``outcome_value`` score the earlier statements).
     reference_year : int
@@ -112,11 +187,16 @@ def track_record(restated, outcomes: pd.DataFrame, reference_year: int) -> pd.Da
 
     Returns
     -------
-    DataFrame
-        See :data:`TRACK_RECORD`; only statements made before the target year that carried a probability.
+    (DataFrame, DataFrame)
+        See :data:`TRACK_RECORD` (only statements made before the target year that carried a probability),
+        and every restated forecast (:data:`FORECAST_COLUMNS`) for :func:`forecast_checks`.
     """
-    statements = [restated(as_of) for as_of in range(FIRST_AS_OF, reference_year)]
-    return score(pd.concat(statements, ignore_index=True), outcomes)
+    said = [restated(as_of) for as_of in range(FIRST_AS_OF, reference_year)]
+    statements = pd.concat([s for s, _ in said], ignore_index=True)
+    forecasts = pd.concat(
+        [f for _, f in said if not f.empty] or [pd.DataFrame(columns=FORECAST_COLUMNS)], ignore_index=True
+    )
+    return score(statements, outcomes), forecasts
 
 
 def scores(record: pd.DataFrame) -> dict:

@@ -368,40 +368,70 @@ def base_sensitivity(row: pd.Series, lang: str) -> str:
     return t("s.base_sensitivity", lang, items="; ".join(items)) if items else ""
 
 
-#: The methods of the appendix table, in order (the JSON also holds the single models).
-BENCHMARK_METHODS = ("default", "baseline", "textbook:naive", "textbook:drift")
-
-
 def benchmark_table(results: dict[str, dict], lang: str) -> pd.DataFrame:
-    """Benchmark figures per window and method (out of sample), with the base rate and Eurostat's yes/no."""
+    """One row per window: the default beside no change and drift (sMAPE, MASE), its coverage, its Brier score
+    beside the base rate's, and how often a bound was crossed (out of sample)."""
     rows = []
     for key, result in results.items():
-        setting = t("bench.full", lang) if key == "full" else key
-        for method in BENCHMARK_METHODS:
-            s = result["methods"].get(method)
-            if s is None:
-                continue
+        methods = result["methods"]
+        default = methods["default"]
+        compared = (default, methods["textbook:naive"], methods["textbook:drift"])
+
+        def trio(metric: str, digits: int, compared=compared) -> str:
+            return " / ".join(fmt_number(m[metric], lang, digits) for m in compared)
+
+        rows.append(
+            {
+                t("col.training", lang): t("bench.full", lang) if key == "full" else key,
+                t("col.smape_trio", lang): trio("smape", 2),
+                t("col.mase_trio", lang): trio("mase", 2),
+                t("col.cov80", lang): fmt_percent(100 * default["coverage80"], lang, 1),
+                t("col.cov95", lang): fmt_percent(100 * default["coverage95"], lang, 1),
+                t("col.brier_pair", lang): " / ".join(
+                    fmt_number(v, lang, 3) for v in (default["brier"], result["base_rate_brier"])
+                ),
+                t("col.outside", lang): fmt_percent(100 * methods["shipped"]["out_of_bounds"], lang, 1),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def benchmark_data(results: dict[str, dict]) -> pd.DataFrame:
+    """Every method at every window, numbers as numbers (the CSV beside the table)."""
+    rows = []
+    for key, result in results.items():
+        for method, figures in result["methods"].items():
             rows.append(
                 {
-                    t("col.training", lang): setting,
-                    t("col.method", lang): t("method." + method.replace(":", "_"), lang),
-                    t("col.smape", lang): fmt_number(s["smape"], lang, 2),
-                    t("col.mase", lang): fmt_number(s["mase"], lang, 2),
-                    t("col.cov80", lang): fmt_percent(100 * s["coverage80"], lang, 1),
-                    t("col.cov95", lang): fmt_percent(100 * s["coverage95"], lang, 1),
-                    t("col.brier", lang): fmt_number(s["brier"], lang, 3),
-                    t("col.stability", lang): fmt_number(100 * s["stability"], lang, 1),
+                    "window": key,
+                    "method": method,
+                    **{
+                        name: figures[name]
+                        for name in ("smape", "mase", "coverage80", "coverage95", "brier", "stability")
+                    },
+                    "out_of_bounds": figures.get("out_of_bounds"),
+                    "base_rate_brier": result["base_rate_brier"],
                 }
             )
-        for method, brier in (("base_rate", result["base_rate_brier"]), ("eurostat", result["eurostat_yes_no_brier"])):
-            rows.append(
-                {
-                    t("col.training", lang): setting,
-                    t("col.method", lang): t("method." + method, lang),
-                    t("col.brier", lang): fmt_number(brier, lang, 3),
-                }
-            )
-    return pd.DataFrame(rows).fillna("")
+    return pd.DataFrame(rows)
+
+
+def checks_table(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Per series: how many earlier forecasts were checked, coverage of their intervals, bias of the median."""
+    return pd.DataFrame(
+        {
+            t("col.series", lang): [
+                f"{labels.indicator(r.indicator, lang)} — {labels.place(r.boundary, lang)}"
+                for r in summary.itertuples()
+            ],
+            t("col.estimator", lang): [labels.estimator(e, lang) for e in summary["estimator"]],
+            t("col.checked", lang): [str(int(n)) for n in summary["checked"]],
+            t("col.inside80", lang): [fmt_percent(100 * v, lang, 0) for v in summary["inside80"]],
+            t("col.inside95", lang): [fmt_percent(100 * v, lang, 0) for v in summary["inside95"]],
+            t("col.bias", lang): [fmt_number(v, lang, 2) for v in summary["bias"]],
+            t("col.mean_abs_error", lang): [fmt_number(v, lang, 2) for v in summary["mean_abs_error"]],
+        }
+    )
 
 
 def interval_text(low: float, high: float, lang: str, digits: int = 1) -> str:

@@ -162,8 +162,16 @@ class ReportData:
 
     @functools.cached_property
     def benchmarks(self) -> dict[str, dict]:
-        """Benchmark results by window ('full', '6', ... '3') from the batch or ``make bench`` ({} if not run)."""
-        return (tables.read_json(BENCHMARK_FILE) or {}).get("windows", {})
+        """Benchmark results by dataset ('share_series', 'm3_yearly'): kind, data file and results by window
+        ('full', '6', ... '3'), from the batch or ``make bench`` ({} if not run)."""
+        return (tables.read_json(BENCHMARK_FILE) or {}).get("datasets", {})
+
+    @functools.cached_property
+    def forecast_checks(self) -> pd.DataFrame:
+        """Earlier forecasts beside the figures published since (``forecast_checks.csv``, made with the track
+        record)."""
+        self.track_record  # noqa: B018 - the track record makes both tables
+        return tables.read("forecast_checks", SCHEMAS["forecast_checks"])
 
     def entry(self, indicator: str, boundary: str) -> PlanEntry | None:
         """The plan entry of an indicator and boundary, if it is assessed."""

@@ -593,11 +593,14 @@ def sources_section(report: ReportData) -> str:
 
 
 def models_section(report: ReportData) -> str:
-    """The forecast models, the status rule and the official-style rules, in words."""
+    """The forecast models, how plans enter, the status rule and the official-style rules, in words; every
+    number from the shipped defaults, the assessment plan and the benchmark."""
+    from analysis.models.plan import load_plan_execution
+
     lang = report.lang
-    document = forecasting.defaults_document()
-    hyper = forecasting.load_defaults()
-    return join(
+    document = forecasting.defaults_document()["share"]
+    hyper = forecasting.load_defaults("share")
+    parts = [
         heading("h.models", lang),
         paragraph(
             t(
@@ -605,83 +608,160 @@ def models_section(report: ReportData) -> str:
                 lang,
                 n=document["provenance"]["series"],
                 damping=fmt_number(hyper.damping, lang, 2),
+                trend=fmt_number(hyper.trend_sd, lang, 2),
                 weight=fmt_percent(100 * hyper.naive_weight, lang, 1),
             )
         ),
-        # the no-change part keeps half its mass below today's level
-        paragraph(
-            t(
-                "txt.models_limits",
-                lang,
-                ceiling=fmt_percent(100 * (1 - hyper.naive_weight / 2), lang, 0),
-                typical=fmt_percent(100 * (math.exp(hyper.drift_mean) - 1), lang, 1),
+    ]
+    execution = load_plan_execution()
+    if execution is not None:
+        parts.append(
+            paragraph(
+                t(
+                    "txt.plans",
+                    lang,
+                    ratio=fmt_percent(100 * execution.median_ratio, lang, 0),
+                    spread=fmt_number(execution.log_sd, lang, 2),
+                    basis=execution.basis[lang],
+                )
             )
-        ),
+        )
+    parts += [
+        paragraph(models_limits(report, hyper)),
         heading("h.status_rule", lang),
         paragraph(t("txt.status_rule", lang)),
         table_html(content.rule_cases_table(lang), name="judging-rules", lang=lang),
         paragraph(t("txt.self_reported", lang), "note"),
         heading("h.rules", lang),
         paragraph(t("txt.rules", lang)),
+    ]
+    return join(*parts)
+
+
+def models_limits(report: ReportData, hyper) -> str:
+    """The method's limits, from what the figures show: the pull toward typical share growth and what the
+    city's own track record says of it, and the ceiling the no-change component sets."""
+    from analysis.models.track_record import check_summary
+
+    lang = report.lang
+    checks = report.forecast_checks
+    summary = check_summary(checks)
+    values = {
+        "typical": fmt_percent(100 * (math.exp(hyper.drift_mean) - 1), lang, 1),
+        # the no-change part keeps half its mass below today's level
+        "ceiling": fmt_percent(100 * (1 - hyper.naive_weight / 2), lang, 0),
+    }
+    if len(checks) < TRACK_RECORD_MIN_SCORED:
+        return t("txt.models_limits_untested", lang, checked=len(checks), **values)
+    low = summary[summary["bias"] < 0]
+    return t(
+        "txt.models_limits",
+        lang,
+        checked=len(checks),
+        series=len(summary),
+        low=len(low),
+        bias=fmt_number(float(checks["error"].mean()), lang, 2),
+        inside80=fmt_percent(100 * float(checks["inside80"].mean()), lang, 0),
+        **values,
     )
 
 
 #: The window the city's series live in: the benchmark sentence and the calibration chart use it.
 REGIME_WINDOW = "3"
-
-
-def _regime(bench: dict[str, dict]) -> tuple[str, dict]:
-    key = REGIME_WINDOW if REGIME_WINDOW in bench else next(iter(bench))
-    return key, bench[key]
+#: The benchmarks in the order the appendix shows them: the kind the reports forecast first.
+BENCHMARK_ORDER = ("share_series", "m3_yearly")
 
 
 def benchmark_section(report: ReportData) -> str:
-    """The M3 back-test: one sentence for the city's regime (three points) and the table for every window."""
+    """The back-tests: per file one sentence for the city's regime (three points) and the table for every window."""
     lang = report.lang
-    bench = report.benchmarks
-    if not bench:
+    datasets = report.benchmarks
+    if not datasets:
         return join(heading("h.benchmark", lang), paragraph(t("s.no_benchmark", lang)))
-    key, regime = _regime(bench)
-    default, baseline = regime["methods"]["default"], regime["methods"]["baseline"]
-    sentence = t(
-        "s.benchmark",
-        lang,
-        n=regime["series"],
-        horizon=regime["horizon"],
-        k=key if key != "full" else t("bench.full", lang),
-        smape=fmt_number(default["smape"], lang, 2),
-        old_smape=fmt_number(baseline["smape"], lang, 2),
-        naive=fmt_number(regime["methods"]["textbook:naive"]["smape"], lang, 2),
-        cov80=fmt_percent(100 * default["coverage80"], lang, 1),
-        brier=fmt_number(default["brier"], lang, 3),
-        base=fmt_number(regime["base_rate_brier"], lang, 3),
-        stability=fmt_number(100 * default["stability"], lang, 1),
-        old_stability=fmt_number(100 * baseline["stability"], lang, 1),
-    )
-    return join(
-        heading("h.benchmark", lang),
-        paragraph(sentence),
-        table_html(content.benchmark_table(bench, lang), name="benchmark", lang=lang),
-    )
+    parts = [heading("h.benchmark", lang)]
+    for name in sorted(datasets, key=lambda n: BENCHMARK_ORDER.index(n) if n in BENCHMARK_ORDER else 99):
+        entry = datasets[name]
+        windows = entry["windows"]
+        key = REGIME_WINDOW if REGIME_WINDOW in windows else next(iter(windows))
+        regime, full = windows[key], windows.get("full", windows[key])
+        methods = regime["methods"]
+        parts.append(
+            paragraph(
+                t(
+                    f"s.benchmark_{entry['kind']}",
+                    lang,
+                    n=regime["series"],
+                    horizon=regime["horizon"],
+                    k=key if key != "full" else t("bench.full", lang),
+                    smape=fmt_number(methods["default"]["smape"], lang, 2),
+                    naive=fmt_number(methods["textbook:naive"]["smape"], lang, 2),
+                    drift=fmt_number(methods["textbook:drift"]["smape"], lang, 2),
+                    cov80=fmt_percent(100 * methods["default"]["coverage80"], lang, 1),
+                    cov95=fmt_percent(100 * methods["default"]["coverage95"], lang, 1),
+                    brier=fmt_number(methods["default"]["brier"], lang, 3),
+                    base=fmt_number(regime["base_rate_brier"], lang, 3),
+                    outside=fmt_percent(100 * methods["shipped"]["out_of_bounds"], lang, 1),
+                    full_smape=fmt_number(full["methods"]["default"]["smape"], lang, 2),
+                    full_cov80=fmt_percent(100 * full["methods"]["default"]["coverage80"], lang, 1),
+                )
+            )
+        )
+        parts.append(
+            table_html(
+                content.benchmark_table(windows, lang),
+                caption=t(f"bench.caption_{entry['kind']}", lang, n=regime["series"]),
+                lang=lang,
+            )
+        )
+        parts.append(download_link(content.benchmark_data(windows), f"benchmark-{name}", lang))
+    return join(*parts)
 
 
 def calibration_section(report: ReportData) -> str:
-    """Reliability diagram of the benchmark's target probabilities."""
-    bench = report.benchmarks
-    if not bench:
+    """Reliability diagram of the share benchmark's target probabilities, in the city's regime."""
+    datasets = report.benchmarks
+    entry = datasets.get("share_series") or next(iter(datasets.values()), None)
+    if not entry:
         return ""
     lang = report.lang
-    key, regime = _regime(bench)
-    bins = pd.DataFrame(regime["methods"]["default"]["calibration"])
+    windows = entry["windows"]
+    key = REGIME_WINDOW if REGIME_WINDOW in windows else next(iter(windows))
+    bins = pd.DataFrame(windows[key]["methods"]["default"]["calibration"])
     alt = "; ".join(
         f"{fmt_percent(100 * r.mean_probability, lang, 0)} → {fmt_percent(100 * r.observed_frequency, lang, 0)}"
         for r in bins.itertuples()
     )
+    note = calibration_note(bins, lang)
     return join(
         heading("h.calibration", lang),
-        paragraph(t("txt.calibration", lang, k=key if key != "full" else t("bench.full", lang))),
+        paragraph(
+            t("txt.calibration", lang, k=key if key != "full" else t("bench.full", lang), n=windows[key]["series"])
+        ),
         figure_html(charts.calibration_chart(bins, lang), alt, bins, "calibration", lang),
+        paragraph(note) if note else "",
     )
+
+
+#: A calibration bin says something when it holds at least this many pseudo-targets ...
+CALIBRATION_MIN_COUNT = 30
+#: ... and its observed frequency strays from its probability by more than this.
+CALIBRATION_TOLERANCE = 0.1
+
+
+def calibration_note(bins: pd.DataFrame, lang: str) -> str:
+    """One sentence on the highest well-filled bin when the probabilities there are too low or too high ('' else)."""
+    filled = bins[bins["count"] >= CALIBRATION_MIN_COUNT]
+    if filled.empty:
+        return ""
+    top = filled.sort_values("mean_probability").iloc[-1]
+    gap = top["observed_frequency"] - top["mean_probability"]
+    if abs(gap) <= CALIBRATION_TOLERANCE:
+        return ""
+    values = {
+        "probability": fmt_percent(100 * top["mean_probability"], lang, 0),
+        "observed": fmt_percent(100 * top["observed_frequency"], lang, 0),
+    }
+    return t("txt.calibration_low" if gap > 0 else "txt.calibration_high", lang, **values)
 
 
 # --- editions and track record ------------------------------------------------------------------
@@ -743,4 +823,38 @@ def track_record_section(report: ReportData) -> str:
         paragraph(sentence),
         chart,
         table_html(content.track_record_table(shown, lang), name="track-record-table", lang=lang),
+        forecast_checks_part(report),
     )
+
+
+def forecast_checks_part(report: ReportData) -> str:
+    """How the forecasts made at the end of each earlier year fared against the figures published since, per
+    estimator: coverage of the intervals and the bias of the median, with a sentence where it is off."""
+    from analysis.models.track_record import check_summary
+
+    lang = report.lang
+    checks = report.forecast_checks
+    if checks.empty:
+        return paragraph(t("s.checks_none", lang))
+    summary = check_summary(checks)
+    table = table_html(
+        content.checks_table(summary, lang), caption=t("s.checks_caption", lang), name="forecast-checks", lang=lang
+    )
+    if len(checks) < TRACK_RECORD_MIN_SCORED:
+        return join(paragraph(t("s.checks_few", lang, checked=len(checks))), table)
+    overall = {
+        "checked": len(checks),
+        "inside80": fmt_percent(100 * float(checks["inside80"].mean()), lang, 0),
+        "inside95": fmt_percent(100 * float(checks["inside95"].mean()), lang, 0),
+        "bias": fmt_number(float(checks["error"].mean()), lang, 2),
+    }
+    # a median that missed on the same side three times in four, or 80% intervals that held under 65%, is off
+    low_side = float((checks["error"] < 0).mean())
+    off = low_side >= 0.75 or low_side <= 0.25 or float(checks["inside80"].mean()) < 0.65
+    key = "s.checks_off" if off else "s.checks"
+    side = t(
+        "s.checks_low" if low_side >= 0.5 else "s.checks_high",
+        lang,
+        share=fmt_percent(100 * max(low_side, 1 - low_side), lang, 0),
+    )
+    return join(paragraph(t(key, lang, side=side, **overall)), table)

@@ -107,9 +107,11 @@ def signal_parts(row: pd.Series, signals: tuple[str, ...], lang: str) -> list[st
     """One clause per disagreeing signal (see :func:`judging.disagreeing_signals`), then what the model expects."""
     ahead = row["status"] == "off_track"  # the other signals are more optimistic than the forecast
     parts = []
-    if "pace" in signals:
+    if "pace" in signals and "compound" in signals:  # one clause: the past pace, read either way
+        parts.append(t("p1.signal_both_ahead" if ahead else "p1.signal_both_behind", lang))
+    elif "pace" in signals:
         parts.append(t("p1.signal_pace_ahead" if ahead else "p1.signal_pace_behind", lang))
-    if "compound" in signals:
+    elif "compound" in signals:
         parts.append(t("p1.signal_compound_ahead" if ahead else "p1.signal_compound_behind", lang))
     if "models" in signals:
         parts.append(
@@ -143,6 +145,18 @@ def reason(row: pd.Series, lang: str) -> str:
         "required": fmt_number(row["required_pace_pp"], lang, 2),
         "observed": fmt_number(row["observed_pace_pp"], lang, 2),
     }
+    if data_status == "plan_only" and not labels.missing(row.get("p_meet_in_year")):
+        likelihood = labels.capitalised(t(f"likelihood.{likelihood_label(row['p_meet_in_year'])}", lang))
+        return t(
+            "p1.plan_only",
+            lang,
+            likelihood=likelihood,
+            probability=fmt_probability(row["p_meet_in_year"], lang),
+            year=int(row["target_year"]),
+            plan=fmt_share(row["plan_value"], lang),
+            **labels.nowcast(row, lang),
+            **latest,
+        )
     if data_status == "one_observation":
         return t("p1.one_figure", lang, required=paces["required"], **latest)
     if status in FORECAST_STATUSES and not labels.missing(row.get("p_meet_in_year")):
@@ -234,7 +248,7 @@ def block_items(assessments: pd.DataFrame, shown: pd.DataFrame, lang: str) -> li
             {"text": evidence(other, lang, former), "status": other["status"], "key": key_of(other)}
             for other, former in evidence_rows(assessments, row)
         ]
-        plan = plan_line(row, lang)
+        plan = plan_line(row, lang) if row["data_status"] != "plan_only" else ""  # its reason names the plan
         if plan:
             details.append({"text": plan, "status": "", "key": ""})
         items.append({"text": target_line(row, lang), "status": row["status"], "key": key_of(row), "details": details})
