@@ -339,7 +339,7 @@ def test_as_of_must_be_a_year_the_data_speaks_to(project, year):
 
 def test_the_help_lists_the_exit_codes():
     shown = subprocess.run([sys.executable, "-m", "analysis", "run", "--help"], capture_output=True, text=True).stdout
-    assert "exit codes: 0 ok" in shown and "3 another run holds the lock" in shown and "130 stopped" in shown
+    assert "exit codes:\n  0    ok" in shown and "3    another run holds the lock" in shown and "130  stopped" in shown
 
 
 def test_the_data_stage_waits_for_another_writer(project, capsys):

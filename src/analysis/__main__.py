@@ -11,10 +11,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from analysis.errors import AnalysisError
+from analysis.errors import WRITE_ERRNOS, AnalysisError, WriteError
 
 #: A file with a problem in every row would print megabytes; the first ones show what is wrong.
 MAX_PROBLEMS_SHOWN = 50
+WAIT_HELP = (
+    "seconds to wait while a batch run's data stage or a clean holds the data's lock "
+    "(default 0: exit 3 and write nothing)"
+)
 
 
 def _cmd_clean(args: argparse.Namespace) -> int:
@@ -59,7 +63,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
         "source_url": args.url,
         "published_date": args.published_date,
     }
-    path, row = add_figure(fields, args.file)
+    path, row = add_figure(fields, args.file, wait=args.wait)
     print(
         f"wrote {path.name} row {row} (and {path.name}.meta.yml); check it with `python -m analysis validate`, "
         "publish it with `make report`"
@@ -77,7 +81,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         "collection": args.collection,
         "date_accessed": args.retrieved,
     }
-    path = import_file(Path(args.file), origin, args.name)
+    path = import_file(Path(args.file), origin, args.name, wait=args.wait)
     print(f"wrote {path} and {path.name}.meta.yml; publish the figures with `make report`")
     return 0
 
@@ -228,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("--geography", "place as printed, e.g. 'HCMC', 'HCMC (merged)', 'Vietnam'"),
         ("--period", "period as printed, e.g. 2025, 2025-H1, '2026-2030 (annual)'"),
         ("--value", "value exactly as printed, e.g. 'khoảng 25', '18,66', '13,71-15,72'"),
-        ("--unit", "unit as printed, e.g. '% GRDP', 'tỷ đồng'"),
+        ("--unit", "unit as printed, e.g. '%% GRDP', 'tỷ đồng'"),  # %% : argparse formats help text
         ("--kind", f"one of {', '.join(('actual', 'estimate', 'preliminary', 'target', 'projection'))}"),
         ("--estimator", "who estimated the figure and how, e.g. 'MIC/MST-framework series (Bộ KH&CN)'"),
         ("--publisher", "outlet that printed the figure"),
@@ -238,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
         add.add_argument(option, required=True, help=help_text)
     add.add_argument("--title", help="title of the article or document")
     add.add_argument("--file", help="entry file in data/raw (default analyst-<today>.csv)")
+    add.add_argument("--wait", type=float, default=0.0, help=WAIT_HELP)
     add.set_defaults(func=_cmd_add)
     importer = commands.add_parser(
         "import", help="add every row of a CSV or Excel sheet as a new raw file (all rows checked first)"
@@ -249,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--title", help="what the file holds")
     importer.add_argument("--description", help="a longer description")
     importer.add_argument("--retrieved", help="date the figures were retrieved, YYYY-MM-DD (default today)")
+    importer.add_argument("--wait", type=float, default=0.0, help=WAIT_HELP)
     importer.set_defaults(func=_cmd_import)
     template = commands.add_parser(
         "template", help="write an Excel template for new figures (dropdowns, one example row)"
@@ -288,7 +294,10 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--out", help="write here instead of the file the package reads")
     fit.set_defaults(func=_cmd_fit_defaults)
     run_parser = commands.add_parser(
-        "run", help="regenerate every report in notebooks/plan.yml (HTML + PDF, each language)", epilog=EXIT_CODES
+        "run",
+        help="regenerate every report in notebooks/plan.yml (HTML + PDF, each language)",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run_parser.add_argument("--only", action="append", help="plan entry name (repeatable)")
     run_parser.add_argument(
@@ -328,6 +337,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"... and {len(lines) - MAX_PROBLEMS_SHOWN} more problem(s) of the same kinds", file=sys.stderr)
         print(f"{len(lines)} problem(s); nothing was written", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:
+        if exc.errno not in WRITE_ERRNOS:
+            raise
+        # a full, read-only or immutable disk is the operator's to fix: one line, no traceback
+        print(f"error: {WriteError.from_os_error(exc, f'finish `{args.command}`')}", file=sys.stderr)
+        return WriteError.exit_code
 
 
 if __name__ == "__main__":
