@@ -161,6 +161,10 @@ def test_jobs_are_capped_by_reports_and_cores():
 # --- signals, with the batch as a real process ---------------------------------------------
 
 
+#: Seconds a stop may take (the kernels get LocalPool.INTERRUPT_GRACE to end what they do, then are killed).
+STOP_WITHIN = 20
+
+
 def _start_run(root: Path, plan: Path) -> subprocess.Popen:
     env = {**os.environ, "ANALYSIS_ROOT": str(root)}
     return subprocess.Popen(
@@ -183,21 +187,38 @@ def test_a_stopped_run_stops_its_kernels_and_cleans_up(project, sig):
     deadline = time.monotonic() + 120
     while not published.exists() and time.monotonic() < deadline:  # the quick report is published
         time.sleep(0.3)
-    time.sleep(1)  # and the sleeping report is running
+    time.sleep(1)  # and the sleeping report is running (it would sleep 120 s; --timeout is 600)
     process.send_signal(sig)
-    output, _ = process.communicate(timeout=60)
+    output, _ = process.communicate(timeout=STOP_WITHIN)  # interrupt, then kill: seconds, not the timeout
     assert process.returncode == 130, output
+    assert "stopped by SIG" in output and "1 report(s) finished and published" in output
     _gone, alive = psutil.wait_procs(kernels, timeout=15)
     assert not alive, "kernels left running"
     assert not list((project / "reports").glob(".staging-*"))
     record = _record(project)
-    assert record["status"] == "stopped"
+    assert record["status"] == "stopped" and record["exit_code"] == 130
     # what finished before the stop is published, in the state and on the index
     assert {r["key"]: r["status"] for r in record["reports"]} == {f"vi/{quick}": "ok"}
     assert _state(project)["reports"][f"vi/{quick}"]["status"] == "ok"
     assert f"vi/{quick}.pdf" in (project / "reports" / "index.html").read_text(encoding="utf-8")
     # the lock is free: the next run starts at once
     assert run(RunOptions(plan=_plan(project, "plan", [BUDGET])), log=lambda *_: None) == 0
+
+
+def test_a_stop_while_a_report_renders_is_prompt_too(project):
+    plan = _plan(project, "render-stop", [_entry("huge-stop", "huge")])
+    process = _start_run(project, plan)
+    kernels = _wait_for_kernel(process)
+    deadline = time.monotonic() + 120
+    while not list((project / "reports").glob(".staging-*/vi/huge-stop.ipynb")) and time.monotonic() < deadline:
+        time.sleep(0.1)  # executed: the rendering (tens of seconds for this page) begins
+    time.sleep(0.5)
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=STOP_WITHIN)
+    assert process.returncode == 130, output
+    _gone, alive = psutil.wait_procs(kernels, timeout=5)
+    assert not alive, "kernels left running"
+    assert "0 report(s) finished and published" in output
 
 
 def test_after_kill_9_nothing_is_left_running_and_the_next_run_cleans_up(project):
@@ -305,6 +326,7 @@ def test_a_full_disk_still_leaves_a_record_and_prints_the_failure(project, monke
         ({"reports": [{**BUDGET, "parameters": ["indicator"]}]}, "parameters must be a mapping"),
         ({"languages": ["fr"], "reports": [BUDGET]}, "languages must be"),
         ({"reports": [{**BUDGET, "notebook": "../../etc/x.ipynb"}]}, "outside notebooks/"),
+        ({"reports": [{**BUDGET, "name": "../../escape"}]}, "is not a plain file name"),
     ],
 )
 def test_a_bad_plan_is_one_line_per_problem_and_exit_2(project, document, message):

@@ -84,9 +84,7 @@ class Registry:
 
     def nearest_indicators(self, indicator_id: str, count: int = 3) -> list[str]:
         """Known ids closest to a misspelt one (case-insensitive), best first."""
-        lowered = {key.lower(): key for key in self.indicators}
-        close = difflib.get_close_matches(indicator_id.lower(), list(lowered), n=count, cutoff=0.6)
-        return [lowered[key] for key in close]
+        return nearest(indicator_id, self.indicators, count)
 
     def place_for(self, alias: str) -> Place | None:
         """The place a raw geography names, in either language, with or without diacritics, or None.
@@ -109,6 +107,12 @@ class Registry:
     def place_of_boundary(self, boundary: str) -> Place | None:
         """The place whose pre- or post-merger boundary this is."""
         return next((p for p in self.places.values() if boundary in (p.pre_boundary, p.merged_boundary)), None)
+
+
+def nearest(value: str, known, count: int = 1, cutoff: float = 0.6) -> list[str]:
+    """The known values closest to a misspelt one (case-insensitive), best first."""
+    lowered = {str(key).lower(): key for key in known}
+    return [lowered[key] for key in difflib.get_close_matches(value.lower(), list(lowered), n=count, cutoff=cutoff)]
 
 
 def _pair(value, where: str, key: str) -> dict[str, str]:

@@ -75,6 +75,25 @@ def notebook_body(notebook) -> str:
     return "\n".join(parts)
 
 
+def check_verdict(body: str) -> None:
+    """A report with a verdict section must show a target in it: an empty verdict is a failed report.
+
+    Raises
+    ------
+    RuntimeError
+        When the section under the verdict heading lists nothing (no assessed target for its parameters).
+    """
+    start = body.find('<h2 id="h-verdict">')
+    if start < 0:
+        return
+    end = body.find("<h2 ", start + 1)
+    if "<li>" not in body[start : end if end > 0 else len(body)]:
+        raise RuntimeError(
+            "the verdict section shows no target: no assessed target matches the report's indicator and boundary "
+            "(data/assessment_plan.yml), or their assessments are missing"
+        )
+
+
 def page_html(
     body: str, lang: str, title: str, vintage: str | None, as_of: int | None = None, produced: dt.date | None = None
 ) -> str:
@@ -82,7 +101,13 @@ def page_html(
 
     The first section (the verdict) stays on page one under the title block; the contents
     list follows it.
+
+    Raises
+    ------
+    RuntimeError
+        When the verdict section shows no target (:func:`check_verdict`).
     """
+    check_verdict(body)
     headings = re.findall(r'<h2 id="([^"]+)">(.*?)</h2>', body)
     starts = [m.start() for m in re.finditer(r"<h2 ", body)]
     first_section, rest = (body[: starts[1]], body[starts[1] :]) if len(starts) > 1 else (body, "")
