@@ -22,10 +22,18 @@ import time
 from concurrent.futures import Future
 from pathlib import Path
 
+from analysis import config
 from analysis.batch.kernels import RUNTIME_PREFIX, KernelError, KernelSlot, remove_orphan_runtime_folders
 from analysis.batch.plan import Task, report_stem
 
 STOPPED = "the run was stopped"
+
+
+def batch_kernel_env(root: str) -> dict[str, str]:
+    """A batch kernel's environment: it reads the tables the run made, never remaking them on demand (see
+    ``reports.loading``), and draws a chart only when its inputs changed (see ``reports.charts``); the
+    caller's ``ANALYSIS_ROOT`` is ``root``."""
+    return {"ANALYSIS_ROOT": root, "ANALYSIS_TABLES_READY": "1", "ANALYSIS_CHART_CACHE": str(config.chart_cache_dir())}
 
 
 def _identity(task: Task) -> dict:
@@ -108,8 +116,7 @@ class LocalPool:
 
     def __init__(self, size: int, root: str, log_dir: str | None = None, runtime_dir: str | None = None):
         self.root, self.runtime_dir = root, runtime_dir
-        # the kernels read the tables the run made; they never remake them on demand (see reports.loading)
-        env = {"ANALYSIS_ROOT": root, "PYDEVD_DISABLE_FILE_VALIDATION": "1", "ANALYSIS_TABLES_READY": "1"}
+        env = {"PYDEVD_DISABLE_FILE_VALIDATION": "1", **batch_kernel_env(root)}
         self.slots = [KernelSlot(str(Path(root) / "notebooks"), env, log_dir, runtime_dir) for _ in range(size)]
         self.jobs: queue.Queue = queue.Queue()
         self._stopped = threading.Event()
@@ -190,7 +197,7 @@ def build_report(task: Task, staging: str, root: str, vintage: str | None) -> di
     os.environ["ANALYSIS_ROOT"] = root
     slot = getattr(_worker_slots, "slot", None)
     if slot is None or slot.closed:
-        env = {"ANALYSIS_ROOT": root, "ANALYSIS_TABLES_READY": "1"}
+        env = batch_kernel_env(root)
         slot = KernelSlot(str(Path(root) / "notebooks"), env, runtime_dir=worker_runtime_dir())
         with contextlib.suppress(KernelError):
             slot.start()

@@ -1,7 +1,7 @@
 """Warm kernels: a report runs in a kernel that is already up, with the heavy imports done.
 
 A :class:`KernelSlot` owns one IPython kernel for the length of a run.  The kernel starts (and
-imports pandas, matplotlib, the package, nbconvert and WeasyPrint) while the data stage is still
+imports pandas, matplotlib, the package and WeasyPrint) while the data stage is still
 running; each report then gets a fresh namespace in it (``%reset``, figures closed, options and
 the working folder restored), is executed by nbclient with papermill's parameter injection, and
 is rendered to HTML and PDF *in the same kernel process*, where fonts and templates are already
@@ -41,7 +41,7 @@ from analysis.batch.kernels import block_unused_slow_modules
 block_unused_slow_modules()
 import matplotlib
 matplotlib.use("agg")
-import pandas, matplotlib.pyplot, nbformat, nbconvert.filters, weasyprint
+import pandas, matplotlib.pyplot, weasyprint
 import analysis.reports.sections, analysis.reports.html, analysis.reports.loading, analysis.reports.render
 """
 

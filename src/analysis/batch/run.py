@@ -72,6 +72,9 @@ DATA_STAGE_TABLES = (
 )
 #: Tables whose ``published_date`` says when a figure or target became public (a report's vintage).
 DATED_TABLES = ("indicators.csv", "targets.csv")
+#: Tables that compare with the latest edition: they move whenever an edition is recorded, so a report reads
+#: them only whole (the summary's ``reads: all``), never as rows of its indicators.
+EDITION_TABLES = ("changes.csv", "changes.json")
 
 
 class Stopped(BaseException):
@@ -129,7 +132,8 @@ def data_slice(reads: dict | None, cache: dict | None = None) -> DataSlice:
     """Hash of the processed data a report reads, and the latest ``published_date`` of the figures in it.
 
     ``reads`` is ``None`` (everything in ``data/processed``) or ``{"indicators": [...], "tables": [...]}``:
-    the rows of every processed table whose ``indicator`` is listed, and the whole of each listed table.
+    the rows of every processed table whose ``indicator`` is listed (but :data:`EDITION_TABLES`), and the
+    whole of each listed table.
     The vintage is None when the report reads no figure or target (the method appendix).
     """
     key = json.dumps(reads, sort_keys=True)
@@ -143,7 +147,7 @@ def data_slice(reads: dict | None, cache: dict | None = None) -> DataSlice:
     dates: list[str] = []
     for path in files:
         everything = reads is None or path.name in whole
-        if not everything and not (indicators and path.suffix == ".csv"):
+        if not everything and not (indicators and path.suffix == ".csv" and path.name not in EDITION_TABLES):
             continue
         data = path.read_bytes()
         if everything:
@@ -357,6 +361,19 @@ def remove_leftovers(output: Path, log) -> None:
     for path in [*output.glob("_runs/kernel-*.log"), *output.glob("_failed/*/*.ipynb")]:
         with contextlib.suppress(OSError):
             if path.stat().st_size == 0:
+                path.unlink()
+
+
+#: Days a drawn chart is kept unused (a report not rebuilt for longer redraws it).
+CHART_CACHE_DAYS = 30
+
+
+def prune_chart_cache() -> None:
+    """Remove charts no run has used for :data:`CHART_CACHE_DAYS` days (``reports.charts`` touches those it uses)."""
+    oldest = time.time() - CHART_CACHE_DAYS * 86400
+    for path in config.chart_cache_dir().glob("*.png"):
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < oldest:
                 path.unlink()
 
 
@@ -645,11 +662,11 @@ class Batch:
             from tqdm import tqdm
 
             progress = tqdm(total=len(todo), unit="report", file=sys.stderr, leave=False)
-        parts_of = {task.key: parts for task, parts, _, _ in todo}
+        parts_of = {task.key: (parts, vintage) for task, parts, vintage, _ in todo}
 
         def finished(result: dict) -> None:
             with self.signals.critical():
-                self._finished(result, parts_of[result["key"]])
+                self._finished(result, *parts_of[result["key"]])
             if progress is not None:
                 progress.set_postfix_str(f"{result['key']} {result['status']}")
                 progress.update(1)
@@ -671,7 +688,7 @@ class Batch:
             if progress is not None:
                 progress.close()
 
-    def _finished(self, result: dict, fingerprint: dict) -> None:
+    def _finished(self, result: dict, fingerprint: dict, vintage: str | None) -> None:
         """Publish one built report (with its edition) or keep its failure; state and record follow."""
         keys = ("key", "status", "seconds", "execute_seconds", "error", "kernel_replaced", "kernel_pid")
         entry = {k: result.get(k) for k in keys if k in result}
@@ -686,7 +703,7 @@ class Batch:
             self.state["reports"][result["key"]] = {
                 "fingerprint": fingerprint,
                 "status": "ok",
-                "vintage": result.get("vintage"),
+                "vintage": vintage,
                 "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "seconds": result.get("seconds"),
             }
@@ -740,6 +757,7 @@ class Batch:
             if self.staging is not None:
                 shutil.rmtree(self.staging, ignore_errors=True)
             failed_writes = []
+            prune_chart_cache()
             if self.edition is not None:
                 try:
                     edition = self.edition.finish()

@@ -50,26 +50,28 @@ def notebook_body(notebook) -> str:
     RuntimeError
         When a cell has an error output (a report is never built from a failed notebook).
     """
-    from nbconvert.filters import markdown2html
-
     parts = []
-    for cell in notebook.cells:
+    for cell in notebook["cells"]:
         tags = set(cell.get("metadata", {}).get("tags", []))
         if tags & set(REMOVED_TAGS):
             continue
-        if cell.cell_type == "markdown":
-            parts.append(markdown2html(cell.source))
+        source = "".join(cell.get("source", ""))
+        if cell["cell_type"] == "markdown":
+            # imported only for a Markdown cell that stays (every cell of the shipped reports is an analyst
+            # note): nbconvert is not among a kernel's warm imports
+            from nbconvert.filters import markdown2html
+
+            parts.append(markdown2html(source))
             continue
-        if cell.cell_type != "code":
+        if cell["cell_type"] != "code":
             continue
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if "text/html" in data:
                 parts.append("".join(data["text/html"]) if isinstance(data["text/html"], list) else data["text/html"])
             elif "image/png" in data:
-                parts.append(
-                    f'<figure class="chart"><img src="data:image/png;base64,{data["image/png"].strip()}"/></figure>'
-                )
+                image = "".join(data["image/png"]).strip()
+                parts.append(f'<figure class="chart"><img src="data:image/png;base64,{image}"/></figure>')
             elif output.get("output_type") == "error":
                 raise RuntimeError(f"notebook has an error output: {output.get('ename')}: {output.get('evalue')}")
     return "\n".join(parts)
@@ -140,10 +142,14 @@ def notebook_to_html(
     as_of: int | None = None,
     produced: dt.date | None = None,
 ) -> str:
-    """A self-contained HTML page from an executed notebook (see :func:`page_html`)."""
-    import nbformat
+    """A self-contained HTML page from an executed notebook (see :func:`page_html`).
 
-    notebook = nbformat.read(str(notebook_path), as_version=4)
+    The notebook is read as the JSON it is (nbformat 4, written by the batch); nbformat itself is not
+    needed to render it.
+    """
+    import json
+
+    notebook = json.loads(Path(notebook_path).read_text(encoding="utf-8"))
     return page_html(notebook_body(notebook), lang, title, vintage, as_of, produced)
 
 
