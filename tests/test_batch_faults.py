@@ -681,7 +681,7 @@ def test_an_address_that_is_not_a_scheduler_is_exit_4_within_the_stated_time(pro
         listener.close()
     assert done.returncode == 4, done.stdout
     assert f"error: the Dask scheduler {address} cannot be reached" in done.stdout
-    _no_traceback(done.stdout)
+    _no_traceback(done.stdout + done.stderr)
     assert _record(project)["exit_code"] == 4
 
 

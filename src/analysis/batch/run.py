@@ -520,11 +520,14 @@ class Batch:
         from analysis.batch.editions import recover_editions
 
         options, output = self.options, self.output
-        recover_editions(output, self.say)
+        recovered = recover_editions(output, self.say)
         remove_leftovers(output, self.say)
         self.state = load_state(output / STATE_FILE, self.log)
+        if recovered:  # its changes.csv was made for it before the killed run published it
+            self.state["changes_of"] = recovered[-1]
         self.plan = load_plan(options.plan)
         check_as_of(options.as_of)
+        check_scheduler_address(options.scheduler)
         tasks = plan_tasks(
             self.plan,
             options.only,
@@ -763,6 +766,8 @@ class Batch:
                     edition = self.edition.finish()
                     if edition:
                         self.record["edition"] = edition
+                        # changes.csv already says what this edition says it changed: nothing to remake
+                        self.state["changes_of"] = edition
                         previous = self.edition.record.get("previous")
                         self.say(f"edition {edition} recorded (previous: {previous or 'none, this is the first'})")
                 except OSError as exc:
@@ -809,6 +814,20 @@ DASK_NO_WORKER_SECONDS = 15
 _ADDRESS = re.compile(r"(?:(?:tcp|tls|ws|wss|ucx)://)?[\w.\-\[\]:]+:\d+|inproc://\S+")
 
 
+def check_scheduler_address(address: str | None) -> None:
+    """``--scheduler`` must look like a scheduler's address (checked before anything runs).
+
+    Raises
+    ------
+    PlanError
+        When it does not (exit 2).
+    """
+    from analysis.errors import PlanError
+
+    if address is not None and not _ADDRESS.fullmatch(address):
+        raise PlanError(f"--scheduler {address}: not an address of a Dask scheduler (expected tcp://HOST:PORT)")
+
+
 def dask_client(address: str):
     """A client of the scheduler at ``address``, or an error within :data:`DASK_CONNECT_SECONDS` seconds.
 
@@ -819,10 +838,7 @@ def dask_client(address: str):
     SchedulerUnreachableError
         When nothing answers there, or what answers is not a Dask scheduler (exit 4).
     """
-    from analysis.errors import PlanError
-
-    if not _ADDRESS.fullmatch(address):
-        raise PlanError(f"--scheduler {address}: not an address of a Dask scheduler (expected tcp://HOST:PORT)")
+    check_scheduler_address(address)
     outcome: dict = {}
 
     def connect() -> None:
@@ -832,6 +848,7 @@ def dask_client(address: str):
             outcome["client"] = Client(address, timeout=f"{DASK_CONNECT_SECONDS}s", set_as_default=False)
         except BaseException as exc:  # whatever the comm layer raises, it means: no scheduler there
             outcome["error"] = exc
+            _forget_half_made(exc, Client)
 
     thread = threading.Thread(target=connect, name="dask-connect", daemon=True)
     thread.start()
@@ -839,7 +856,23 @@ def dask_client(address: str):
     if "client" in outcome:
         return outcome["client"]
     why = outcome.get("error") or f"no answer within {DASK_CONNECT_SECONDS} s"
-    raise SchedulerUnreachableError(f"the Dask scheduler {address} cannot be reached ({_first_line(why)})")
+    raise SchedulerUnreachableError(
+        f"the Dask scheduler {address} cannot be reached, or what answers there is not one ({_first_line(why)})"
+    )
+
+
+def _forget_half_made(error: BaseException, client_type) -> None:
+    """A client whose constructor failed would try to close itself for 10 s at exit, with a traceback: mark
+    it closed and stop its event loop (it is found in the frames of the error)."""
+    frame = error.__traceback__
+    while frame is not None:
+        client = frame.tb_frame.f_locals.get("self")
+        if isinstance(client, client_type):
+            client.status = "closed"
+            with contextlib.suppress(Exception):
+                client._loop_runner.stop()
+        frame = frame.tb_next
+    error.__traceback__ = None
 
 
 def _first_line(error) -> str:
