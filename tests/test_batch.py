@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -37,8 +41,8 @@ def _fault_notebook(path: Path, source: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    root = copy_project(tmp_path_factory.mktemp("batch"), notebooks=True)
+def project(tmp_path_factory, track_record_cache):
+    root = copy_project(tmp_path_factory.mktemp("batch"), notebooks=True, cache=track_record_cache)
     _fault_notebook(root / "notebooks" / "raises.ipynb", "raise ValueError('injected failure')")
     _fault_notebook(root / "notebooks" / "dies.ipynb", "import os\nos._exit(1)")
     _fault_notebook(root / "notebooks" / "sleeps.ipynb", "import time\ntime.sleep(60)")
@@ -73,6 +77,40 @@ def test_second_run_does_no_work(project):
     record = json.loads((project / "reports" / "_runs" / "latest.json").read_text())
     assert record["reports"] == [{"key": "vi/hcmc-dx-budget", "status": "unchanged"}]
     assert set(record["inputs"]) >= {"press_indicators.csv", "seed_articles_indicators.csv"}
+
+
+def test_a_run_with_nothing_to_do_reads_only_fingerprints(project):
+    """The everyday answer 'up to date' comes without pandas, matplotlib or the notebook machinery."""
+    shown = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "analysis", "run", "--plan", str(project / "plan.yml")],
+        env={**os.environ, "ANALYSIS_ROOT": str(project)},
+        capture_output=True,
+        text=True,
+    )
+    assert shown.returncode == 0 and "nothing to do" in shown.stdout, shown.stdout
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in shown.stderr.splitlines() if "|" in line}
+    heavy = {"pandas", "numpy", "matplotlib", "scipy", "pandera", "nbformat", "nbclient", "papermill"}
+    assert "analysis" in imported and not heavy & imported, heavy & imported
+    assert not {"jupyter_client", "weasyprint", "asyncio", "babel"} & imported
+
+
+def test_each_report_is_dated_by_the_figures_it_reads(project):
+    import csv
+
+    rows = [
+        row
+        for name in ("indicators.csv", "targets.csv")
+        for row in csv.DictReader((project / "data" / "processed" / name).open(encoding="utf-8"))
+    ]
+    budget = max(r["published_date"] for r in rows if r["indicator"] == "dt_budget_share" and r["published_date"])
+    everything = max(r["published_date"] for r in rows if r["published_date"])
+    assert budget < everything  # so the test can tell them apart
+    state = json.loads((project / "reports" / ".state.json").read_text(encoding="utf-8"))
+    assert state["reports"]["vi/hcmc-dx-budget"]["vintage"] == budget
+    from analysis.i18n import fmt_date
+
+    page = (project / "reports" / "vi" / "hcmc-dx-budget.html").read_text(encoding="utf-8")
+    assert fmt_date(budget, "vi") in page and fmt_date(everything, "vi") not in page
 
 
 @pytest.mark.parametrize(
@@ -225,10 +263,13 @@ def _small_m3(path: Path) -> Path:
     return path
 
 
-def test_a_budget_figure_rebuilds_the_budget_report_only_and_never_the_benchmark(tmp_path, monkeypatch):
+def test_a_budget_figure_rebuilds_the_budget_report_only_and_never_the_benchmark(
+    tmp_path, monkeypatch, track_record_cache
+):
+    from analysis.batch.bench import NEW_FIGURE
     from analysis.data.intake import add_figure
 
-    root = copy_project(tmp_path, notebooks=True)
+    root = copy_project(tmp_path, notebooks=True, cache=track_record_cache)
     monkeypatch.setenv("ANALYSIS_M3_FILE", str(_small_m3(tmp_path / "m3.csv")))
     economy = {
         "name": "hcmc-digital-economy",
@@ -258,6 +299,12 @@ def test_a_budget_figure_rebuilds_the_budget_report_only_and_never_the_benchmark
         assert len(built) == 1 and "vi/hcmc-dx-budget ok" in built[0], messages
         assert not any("benchmark m3_yearly" in m for m in messages)
         assert benchmark.stat().st_mtime_ns == written
+        # a digital-economy figure, the latest-dated of all, moves the cover date of its own report only
+        add_figure({**NEW_FIGURE, "published_date": dt.date.today().isoformat()})  # what bench-batch adds
+        messages = []
+        assert run(RunOptions(plan=plan, jobs=2), log=messages.append) == 0
+        built = [m for m in messages if m.startswith("[")]
+        assert len(built) == 1 and "vi/hcmc-digital-economy ok" in built[0], messages
         # and a dry run now finds both up to date, saying why for anything it would rebuild
         dry = []
         assert run(RunOptions(plan=plan, dry_run=True), log=dry.append) == 0

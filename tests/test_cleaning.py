@@ -140,6 +140,10 @@ def _run_clean(capsys) -> tuple[int, str]:
         ("value_as_published", "１２", "digits other than 0-9"),
         ("period", "٢٠١٩", "digits other than 0-9"),
         ("value_as_published", "1" * 400, "more than 20 digits"),
+        ("source_title", "Kinh tế số \u202e2025", "U+202E (RIGHT-TO-LEFT OVERRIDE) at character 12"),
+        ("methodology_or_estimator", "GSO\u200b", "U+200B (ZERO WIDTH SPACE)"),
+        ("source_publisher", "Vietstock\u2066", "U+2066 (LEFT-TO-RIGHT ISOLATE)"),
+        ("published_date", "2019-01-01", "'2019-01-01' is before the period it reports (2022) began"),
     ],
 )
 def test_bad_cell_names_file_row_column_and_writes_nothing(project, capsys, column, value, message):
@@ -311,3 +315,39 @@ def test_a_flood_of_problems_prints_a_capped_list(project, capsys):
     assert code == 2
     assert err.count("\nerror: ") <= 50 and "more problem(s) of the same kinds" in err
     assert str(project) not in err  # files are named as the operator knows them, not by absolute path
+
+
+def test_a_row_repeated_from_another_file_is_an_error_at_validate_and_clean_naming_the_newer_file(project, capsys):
+    """A copy of published rows in a new raw file (sorting before the original, and holding a curated row)."""
+    from analysis.data.provenance import sidecar_text
+
+    press = project / "data" / "raw" / "press_indicators.csv"
+    lines = press.read_text(encoding="utf-8").splitlines(keepends=True)
+    copy = project / "data" / "raw" / "a-copy.csv"
+    copy.write_text(lines[0] + "".join(lines[29:34]), encoding="utf-8")  # press rows 30-34 (33 is curated)
+    origin = {"title": "copy", "producer": "x", "collection": "by hand", "date_accessed": "2026-12-01"}
+    sidecar_path(copy).write_text(sidecar_text(copy, origin), encoding="utf-8")
+    assert main(["validate"]) == 2
+    out = capsys.readouterr().out
+    assert "a-copy.csv:2: repeats press_indicators.csv row 30 cell for cell" in out
+    assert "press_indicators.csv:3" not in out and "curation entry" not in out
+    code, err = _run_clean(capsys)
+    assert code == 2 and "a-copy.csv:6: repeats press_indicators.csv row 34 cell for cell" in err
+    assert "press_indicators.csv:" not in err.replace("repeats press_indicators.csv", "")
+
+
+def test_a_published_file_that_changed_is_an_error_whatever_its_sidecar_says(project, capsys):
+    import json
+
+    raw = project / "data" / "raw" / "press_indicators.csv"
+    edition = project / "reports" / "editions" / "20261126T000000Z"
+    edition.mkdir(parents=True)
+    (edition / "edition.json").write_text(json.dumps({"raw_files": {raw.name: sha256_of(raw)}}), encoding="utf-8")
+    assert main(["validate"]) == 0
+    capsys.readouterr()
+    _rewrite(raw, _set(12, "value_as_published", "9,9"))  # the value edited, the sidecar's sha256 updated
+    assert check_checksum(raw) == []
+    code, err = _run_clean(capsys)
+    assert code == 2 and "press_indicators.csv: changed since edition 20261126T000000Z published it" in err
+    assert main(["validate"]) == 2
+    assert "a published entry file is immutable" in capsys.readouterr().out

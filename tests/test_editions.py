@@ -176,12 +176,12 @@ def test_the_track_record_scores_statements_whose_outcome_is_out():
 
 
 @pytest.mark.slow
-def test_a_new_figure_added_and_run_records_an_edition_naming_it(tmp_path):
+def test_a_new_figure_added_and_run_records_an_edition_naming_it(tmp_path, track_record_cache):
     from analysis.__main__ import main
     from analysis.batch.run import RunOptions, run
     from conftest import copy_project, project_root
 
-    root = copy_project(tmp_path / "project", notebooks=True)
+    root = copy_project(tmp_path / "project", notebooks=True, cache=track_record_cache)
     plan = root / "plan.yml"
     plan.write_text(
         yaml.safe_dump(

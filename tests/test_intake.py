@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
+import os
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -92,7 +98,7 @@ def test_a_figure_is_added_with_its_sidecar_and_extends_the_entry_file_until_pub
         main(
             [
                 "add",
-                *_with("--period", "2027"),
+                *_with("--period", "2025"),
             ]
         )
         == 0
@@ -102,7 +108,7 @@ def test_a_figure_is_added_with_its_sidecar_and_extends_the_entry_file_until_pub
     edition = project / "reports" / "editions" / "20261126T000000Z"
     edition.mkdir(parents=True)
     (edition / "edition.json").write_text(json.dumps({"raw_files": {path.name: sha256_of(path)}}), encoding="utf-8")
-    assert main(["add", *_with("--period", "2028")]) == 0
+    assert main(["add", *_with("--period", "2024")]) == 0
     assert len(list((project / "data" / "raw").glob("analyst-*.csv"))) == 2
     assert len(list(csv.DictReader(path.open(encoding="utf-8")))) == 2
     assert main(["clean"]) == 0  # the new rows clean like any raw row
@@ -152,11 +158,22 @@ def test_excel_template_round_trips_through_import(project, capsys, tmp_path):
         "G",
     }  # indicator, kind, estimator
     example = [cell.value for cell in sheet[2]]
-    sheet.append([*example[:2], "2026", "khoảng 27", *example[4:]])  # an analyst's row, typed as text
+    assert sheet.cell(2, 1).comment is not None and sheet.cell(2, 1).font.italic  # the example row is marked
+    assert main(["import", str(template), "--name", "only-the-example"]) == 2  # left as it is, it is no figure
+    assert "no figures to import" in capsys.readouterr().err
+    # an analyst's row typed as text below the example, a blank row, and a mistake in sheet row 5
+    for row, values in ((3, [*example[:2], "2026", "khoảng 27", *example[4:]]), (5, [*example[:2], "2026-H9"])):
+        for column, value in enumerate(values, 1):
+            sheet.cell(row, column).value = value
+    book.save(template)
+    assert main(["import", str(template), "--name", "analyst-excel"]) == 2
+    assert "figures.xlsx:5:period" in capsys.readouterr().err  # the row the analyst sees in Excel
+    for column in range(1, len(example) + 1):
+        sheet.cell(5, column).value = None
     book.save(template)
     assert main(["import", str(template), "--name", "analyst-excel"]) == 0
     rows = list(csv.DictReader((project / "data" / "raw" / "analyst-excel.csv").open(encoding="utf-8")))
-    assert [r["period"] for r in rows] == ["2025", "2026"] and rows[1]["value_as_published"] == "khoảng 27"
+    assert [r["period"] for r in rows] == ["2026"] and rows[0]["value_as_published"] == "khoảng 27"
 
 
 def test_a_sidecar_with_nothing_but_a_checksum_is_refused(project, capsys):
@@ -189,3 +206,139 @@ def test_the_november_collection_is_every_row_a_figure_or_an_exclusion(cleaned):
     # A figure whose year is not stated never enters a yearly series.
     unstated = figures[(figures.raw_file == name) & (figures.period == "unstated")]
     assert {13.43, 17.34, 46.3, 22.28, 29.7} <= set(unstated.value) and unstated.year.isna().all()
+
+
+# --- the analyst's commands ----------------------------------------------------------------
+
+
+def test_every_command_has_a_working_help():
+    from analysis.__main__ import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    assert {"add", "import", "run", "validate", "clean"} <= set(commands)
+    for name in ["", *commands]:
+        shown = subprocess.run(
+            [sys.executable, "-m", "analysis", *([name] if name else []), "--help"], capture_output=True, text=True
+        )
+        assert shown.returncode == 0 and shown.stdout.startswith("usage:") and not shown.stderr, (name, shown.stderr)
+    assert (
+        "% GRDP"
+        in subprocess.run([sys.executable, "-m", "analysis", "add", "--help"], capture_output=True, text=True).stdout
+    )
+
+
+@pytest.mark.parametrize("place", ["Hà Nội", "ha noi", "TP.HCM", "Thành phố Hồ Chí Minh", "TP. Hồ Chí Minh (merged)"])
+def test_a_place_is_accepted_in_either_language_with_diacritics(project, capsys, place):
+    assert main(["add", *_with("--geography", place)]) == 0, capsys.readouterr().err
+
+
+def test_a_near_miss_place_gets_a_did_you_mean(project, capsys):
+    assert main(["add", *_with("--geography", "Ha Noii")]) == 2
+    assert "unknown place 'Ha Noii'; did you mean Hà Nội (Hanoi)?" in capsys.readouterr().err
+
+
+def test_a_bad_address_is_reported_once(project, capsys):
+    assert main(["add", *_with("--url", "www.vietnamnet.vn/a")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("--url") == 1 and "1 problem(s)" in err
+
+
+def test_a_figure_already_in_the_raw_files_is_not_added_again(project, capsys):
+    assert main(["add", *GOOD]) == 0
+    assert main(["add", *GOOD]) == 2
+    assert "the figure is already in data/raw: it repeats analyst-" in capsys.readouterr().err
+
+
+def test_add_and_import_wait_for_the_data_lock_or_write_nothing(project):
+    """A real `add` against a lock held by another process: exit 3 and nothing written, or --wait and it lands."""
+    from analysis.data.files import lock
+
+    env = {**os.environ, "ANALYSIS_ROOT": str(project)}
+    before = _raw_snapshot(project)
+    with lock():
+        refused = subprocess.run(
+            [sys.executable, "-m", "analysis", "add", *GOOD], env=env, capture_output=True, text=True
+        )
+        assert refused.returncode == 3 and "pass --wait SECONDS" in refused.stderr
+        assert _raw_snapshot(project) == before
+        waiting = subprocess.Popen(
+            [sys.executable, "-m", "analysis", "add", *GOOD, "--wait", "60"], env=env, stderr=subprocess.PIPE
+        )
+        time.sleep(3)
+        assert waiting.poll() is None and _raw_snapshot(project) == before  # it waits, and writes nothing yet
+    assert waiting.wait(timeout=60) == 0
+    assert len(_raw_snapshot(project)) == len(before) + 2  # the entry file and its sidecar
+
+
+# --- limits on what is imported ------------------------------------------------------------
+
+
+def _padded_sheet(path: Path, rows: int) -> Path:
+    """A small xlsx whose rows each hold a cell in the last column (XFD): tiny on disk, huge when read naively."""
+    import io
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "figures"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    header = "".join(f'<c r="{chr(65 + i)}1" t="inlineStr"><is><t>{c}</t></is></c>' for i, c in enumerate(RAW_COLUMNS))
+    body = "".join(f'<row r="{r}"><c r="A{r}"><v>1</v></c><c r="XFD{r}"><v>1</v></c></row>' for r in range(2, rows + 2))
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f'<dimension ref="A1:XFD{rows + 1}"/><sheetData><row r="1">{header}</row>{body}</sheetData></worksheet>'
+    )
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = sheet.encode() if item.filename == "xl/worksheets/sheet1.xml" else source.read(item.filename)
+            target.writestr(item.filename, data)
+    return path
+
+
+def _run_measured(args: list[str], env: dict) -> tuple[int, str, float]:
+    """Run a command to the end; its exit code, its error output and its peak memory in MB."""
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    timer = threading.Timer(120, process.kill)  # a safety net, not a measure
+    timer.start()
+    err = process.stderr.read().decode()
+    _, status, usage = os.wait4(process.pid, 0)
+    timer.cancel()
+    return os.waitstatus_to_exitcode(status), err, usage.ru_maxrss / 1024
+
+
+def test_a_padded_excel_sheet_is_refused_before_it_is_read_in_full(project, tmp_path):
+    bomb = _padded_sheet(tmp_path / "padded.xlsx", 20_000)
+    assert bomb.stat().st_size < 200_000
+    env = {**os.environ, "ANALYSIS_ROOT": str(project)}
+    code, err, peak_mb = _run_measured([sys.executable, "-m", "analysis", "import", str(bomb)], env)
+    assert code == 2 and "padded.xlsx: it has more than 5,000 rows" in err and err.count("error:") == 1, err
+    assert peak_mb < 400  # read naively, this sheet takes 2.6 GB
+    assert not (project / "data" / "raw" / "padded.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "rows, columns, message",
+    [(6_000, 11, "more than 5,000 rows"), (1_000, 200, "more than 100,000 cells")],
+)
+def test_a_csv_over_the_limits_is_refused(project, tmp_path, capsys, rows, columns, message):
+    source = tmp_path / "big.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*RAW_COLUMNS, *(f"extra{i}" for i in range(columns - len(RAW_COLUMNS)))])
+        writer.writerows([["x"] * columns] * rows)
+    assert main(["import", str(source)]) == 2
+    assert f"big.csv: it has {message}" in capsys.readouterr().err
+
+
+def test_an_oversized_file_is_refused_by_its_size(project, tmp_path, capsys, monkeypatch):
+    from analysis.data import intake
+
+    monkeypatch.setattr(intake, "MAX_IMPORT_BYTES", 1000)
+    source = tmp_path / "large.csv"
+    source.write_text(",".join(RAW_COLUMNS) + "\n" + "x," * 600, encoding="utf-8")
+    assert main(["import", str(source)]) == 2
+    expected = f"large.csv: the file is {source.stat().st_size:,} bytes; import takes at most 1,000 bytes"
+    assert expected in capsys.readouterr().err

@@ -80,11 +80,11 @@ def test_locale_formatting():
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def built(tmp_path_factory, track_record_cache):
     """Run the batch once (Vietnamese and English summary + HCMC digital economy) into a temporary project."""
     from analysis.batch.run import RunOptions, run
 
-    root = copy_project(tmp_path_factory.mktemp("project"), notebooks=True)
+    root = copy_project(tmp_path_factory.mktemp("project"), notebooks=True, cache=track_record_cache)
     with project_root(root):
         code = run(
             RunOptions(

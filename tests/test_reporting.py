@@ -107,3 +107,19 @@ def test_a_long_table_prints_its_first_rows_and_hands_over_the_rest():
     assert page.count("<td>") == MAX_TABLE_ROWS
     assert f"shows {MAX_TABLE_ROWS} of {MAX_TABLE_ROWS + 50} rows" in page
     assert page.count("data:text/csv") == 1  # the download holds every row
+
+
+def test_a_chart_is_drawn_once_for_the_same_inputs_in_a_batch_run(tmp_path, monkeypatch):
+    from analysis.reports import charts
+
+    bins = pd.DataFrame({"mean_probability": [0.2, 0.7], "observed_frequency": [0.25, 0.6], "count": [4, 3]})
+    assert not isinstance(charts.calibration_chart(bins, "vi"), charts.CachedChart)  # outside a batch: drawn
+    monkeypatch.setenv("ANALYSIS_CHART_CACHE", str(tmp_path))
+    first = charts.calibration_chart(bins, "vi")
+    png = charts.png_of(first)
+    assert not isinstance(first, charts.CachedChart) and len(list(tmp_path.glob("*.png"))) == 1
+    again = charts.calibration_chart(bins, "vi")
+    assert isinstance(again, charts.CachedChart) and charts.png_of(again) == png
+    for changed in (bins.assign(observed_frequency=[0.25, 0.65]), bins.assign(count=[4, 4])):
+        assert not isinstance(charts.calibration_chart(changed, "vi"), charts.CachedChart)  # a value: drawn anew
+    assert not isinstance(charts.calibration_chart(bins, "en"), charts.CachedChart)  # another language too

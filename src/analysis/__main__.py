@@ -11,10 +11,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from analysis.errors import AnalysisError
+from analysis.errors import WRITE_ERRNOS, AnalysisError, WriteError
 
 #: A file with a problem in every row would print megabytes; the first ones show what is wrong.
 MAX_PROBLEMS_SHOWN = 50
+WAIT_HELP = (
+    "seconds to wait while a batch run's data stage or a clean holds the data's lock "
+    "(default 0: exit 3 and write nothing)"
+)
 
 
 def _cmd_clean(args: argparse.Namespace) -> int:
@@ -59,7 +63,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
         "source_url": args.url,
         "published_date": args.published_date,
     }
-    path, row = add_figure(fields, args.file)
+    path, row = add_figure(fields, args.file, wait=args.wait)
     print(
         f"wrote {path.name} row {row} (and {path.name}.meta.yml); check it with `python -m analysis validate`, "
         "publish it with `make report`"
@@ -77,7 +81,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         "collection": args.collection,
         "date_accessed": args.retrieved,
     }
-    path = import_file(Path(args.file), origin, args.name)
+    path = import_file(Path(args.file), origin, args.name, wait=args.wait)
     print(f"wrote {path} and {path.name}.meta.yml; publish the figures with `make report`")
     return 0
 
@@ -201,6 +205,7 @@ def _cmd_bench_batch(args: argparse.Namespace) -> int:
     result = bench_batch()
     print(f"cold / naive chain      {result['cold_over_naive']:.3f}   (target <= 0.25)")
     print(f"warm / cold             {result['warm_over_cold']:.4f}  (target < 0.02)")
+    print(f"nothing changed, wall   {result['nothing_changed_process_seconds']:.2f} s  (target < 1 s)")
     print(f"one new figure / cold   {result['one_figure_over_cold']:.3f}   (target <= 0.5)")
     print(f"seconds per report, 60  {result['seconds_per_report_60']:.2f}    (target <= 3)")
     print(f"machine: {result['machine']}")
@@ -230,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("--geography", "place as printed, e.g. 'HCMC', 'HCMC (merged)', 'Vietnam'"),
         ("--period", "period as printed, e.g. 2025, 2025-H1, '2026-2030 (annual)'"),
         ("--value", "value exactly as printed, e.g. 'khoảng 25', '18,66', '13,71-15,72'"),
-        ("--unit", "unit as printed, e.g. '% GRDP', 'tỷ đồng'"),
+        ("--unit", "unit as printed, e.g. '%% GRDP', 'tỷ đồng'"),  # %% : argparse formats help text
         ("--kind", f"one of {', '.join(('actual', 'estimate', 'preliminary', 'target', 'projection'))}"),
         ("--estimator", "who estimated the figure and how, e.g. 'MIC/MST-framework series (Bộ KH&CN)'"),
         ("--publisher", "outlet that printed the figure"),
@@ -240,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
         add.add_argument(option, required=True, help=help_text)
     add.add_argument("--title", help="title of the article or document")
     add.add_argument("--file", help="entry file in data/raw (default analyst-<today>.csv)")
+    add.add_argument("--wait", type=float, default=0.0, help=WAIT_HELP)
     add.set_defaults(func=_cmd_add)
     importer = commands.add_parser(
         "import", help="add every row of a CSV or Excel sheet as a new raw file (all rows checked first)"
@@ -251,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--title", help="what the file holds")
     importer.add_argument("--description", help="a longer description")
     importer.add_argument("--retrieved", help="date the figures were retrieved, YYYY-MM-DD (default today)")
+    importer.add_argument("--wait", type=float, default=0.0, help=WAIT_HELP)
     importer.set_defaults(func=_cmd_import)
     template = commands.add_parser(
         "template", help="write an Excel template for new figures (dropdowns, one example row)"
@@ -304,7 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--out", help="write here instead of the file the package reads")
     fit.set_defaults(func=_cmd_fit_defaults)
     run_parser = commands.add_parser(
-        "run", help="regenerate every report in notebooks/plan.yml (HTML + PDF, each language)", epilog=EXIT_CODES
+        "run",
+        help="regenerate every report in notebooks/plan.yml (HTML + PDF, each language)",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run_parser.add_argument("--only", action="append", help="plan entry name (repeatable)")
     run_parser.add_argument(
@@ -325,7 +335,9 @@ def build_parser() -> argparse.ArgumentParser:
     run_parser.add_argument("--dry-run", action="store_true", help="say what would be rebuilt and why; change nothing")
     run_parser.add_argument("--quiet", action="store_true", help="print only errors and failures (for cron)")
     run_parser.set_defaults(func=_cmd_run)
-    bench_batch = commands.add_parser("bench-batch", help="time naive chain vs batch cold vs batch warm")
+    bench_batch = commands.add_parser(
+        "bench-batch", help="time naive chain vs batch cold, nothing changed, one new figure, 60 reports"
+    )
     bench_batch.add_argument("--out", help="write the timings as JSON")
     bench_batch.set_defaults(func=_cmd_bench_batch)
     return parser
@@ -344,6 +356,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"... and {len(lines) - MAX_PROBLEMS_SHOWN} more problem(s) of the same kinds", file=sys.stderr)
         print(f"{len(lines)} problem(s); nothing was written", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:
+        if exc.errno not in WRITE_ERRNOS:
+            raise
+        # a full, read-only or immutable disk is the operator's to fix: one line, no traceback
+        print(f"error: {WriteError.from_os_error(exc, f'finish `{args.command}`')}", file=sys.stderr)
+        return WriteError.exit_code
 
 
 if __name__ == "__main__":

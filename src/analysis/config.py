@@ -66,3 +66,8 @@ def run_plan_file() -> Path:
 def registry_dir() -> Path:
     """The registry of indicators, places and estimator families (``data/registry/``)."""
     return project_root() / "data" / "registry"
+
+
+def chart_cache_dir() -> Path:
+    """Charts a batch run drew, by their inputs (``data/processed/.cache/charts``; see ``reports.charts``)."""
+    return processed_dir() / ".cache" / "charts"

@@ -6,13 +6,17 @@ the command line prints every problem and exits with the error's ``exit_code``.
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 
 #: What the commands' exit codes mean (printed by ``--help``; the batch returns them).
-EXIT_CODES = (
-    "exit codes: 0 ok; 1 a report failed (its previous version kept); 2 bad input, plan or options; "
-    "3 another run holds the lock; 4 the Dask scheduler cannot be reached; 130 stopped by a signal"
-)
+EXIT_CODES = """exit codes:
+  0    ok
+  1    a report failed or a file could not be written (what was published before is kept)
+  2    bad input, plan or options (nothing published)
+  3    another run holds the lock (or the data's lock, past --wait)
+  4    the Dask scheduler cannot be reached or has no workers
+  130  stopped by a signal"""
 
 
 class AnalysisError(Exception):
@@ -77,3 +81,25 @@ class PlanError(AnalysisError):
 
 class MissingTableError(AnalysisError, FileNotFoundError):
     """A processed table a step needs has not been made yet; the message names the command that makes it."""
+
+
+class LockedError(AnalysisError):
+    """Another process holds a lock this command needs (a batch run, ``clean``, ``add``); nothing was written."""
+
+    exit_code = 3
+
+
+class WriteError(AnalysisError):
+    """The disk refused a write (full, read-only, immutable folder, no permission): one line, no traceback."""
+
+    exit_code = 1
+
+    @classmethod
+    def from_os_error(cls, exc: OSError, doing: str) -> WriteError:
+        """``doing``: what could not be done ("write data/processed"); the path and reason come from ``exc``."""
+        where = f" ({exc.filename})" if exc.filename else ""
+        return cls(f"could not {doing}{where}: {exc.strerror or exc}; what was published before is kept")
+
+
+#: errno values of a disk that refuses writes: full, over quota, read-only, immutable or not permitted.
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EPERM, errno.EACCES})

@@ -17,9 +17,6 @@ import functools
 import math
 from pathlib import Path
 
-from babel.dates import format_date
-from babel.numbers import format_decimal
-
 from analysis.storage import parse_yaml
 
 LANGUAGES = ("vi", "en")
@@ -61,6 +58,8 @@ def fmt_number(value: float, lang: str, digits: int = 1) -> str:
     if isinstance(value, float) and math.isinf(value):
         return "∞"
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    from babel.numbers import format_decimal  # Babel loads its locale data on first use: not for a run's check
+
     return format_decimal(value, format=pattern, locale=LOCALES[lang])
 
 
@@ -102,6 +101,8 @@ def fmt_date(date: dt.date | str, lang: str) -> str:
             return date
         date = dt.date(*parts)
     # the pattern is in the catalogue: Babel's long Vietnamese form puts an English-style comma
+    from babel.dates import format_date
+
     return format_date(date, format=t("date.pattern", lang), locale=LOCALES[lang])
 
 

@@ -46,9 +46,16 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as exc:
         Path(temporary).unlink(missing_ok=True)
+        _name_the_file(exc, path)
         raise
+
+
+def _name_the_file(exc: BaseException, path: Path) -> None:
+    """A write that fails for lack of space says which file it was (``write()`` errors carry no name)."""
+    if isinstance(exc, OSError) and not exc.filename:
+        exc.filename = str(path)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -79,7 +86,11 @@ def publish_files(directory: Path, files: Mapping[str, bytes]) -> list[Path]:
         staged = []
         for name, data in files.items():
             target = staging / name
-            target.write_bytes(data)
+            try:
+                target.write_bytes(data)
+            except OSError as exc:
+                _name_the_file(exc, directory / name)
+                raise
             os.chmod(target, mode)
             staged.append(target)
         published = []

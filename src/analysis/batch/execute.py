@@ -15,18 +15,25 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import shutil
+import tempfile
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
-from analysis.batch.kernels import KernelError, KernelSlot
-from analysis.batch.plan import Task
+from analysis import config
+from analysis.batch.kernels import RUNTIME_PREFIX, KernelError, KernelSlot, remove_orphan_runtime_folders
+from analysis.batch.plan import Task, report_stem
+
+STOPPED = "the run was stopped"
 
 
-def report_stem(task: Task) -> str:
-    """File stem of a report: its plan name, with ``-as-of-YEAR`` when built as of a year."""
-    return task.name + (f"-as-of-{task.as_of}" if task.as_of else "")
+def batch_kernel_env(root: str) -> dict[str, str]:
+    """A batch kernel's environment: it reads the tables the run made, never remaking them on demand (see
+    ``reports.loading``), and draws a chart only when its inputs changed (see ``reports.charts``); the
+    caller's ``ANALYSIS_ROOT`` is ``root``."""
+    return {"ANALYSIS_ROOT": root, "ANALYSIS_TABLES_READY": "1", "ANALYSIS_CHART_CACHE": str(config.chart_cache_dir())}
 
 
 def _identity(task: Task) -> dict:
@@ -88,7 +95,9 @@ def build_in_slot(slot: KernelSlot, task: Task, staging: str, root: str, vintage
 
 
 class LocalPool:
-    """Warm kernel slots on this machine and threads that drive them (the kernels do the work).
+    """Warm kernel slots on this machine, each driven by its own thread (the kernels do the work).
+
+    The threads are daemons: a stopped run never waits for a report thread to notice it is over.
 
     Parameters
     ----------
@@ -98,51 +107,87 @@ class LocalPool:
         Project root (the kernels see it as ``ANALYSIS_ROOT``).
     log_dir : str, optional
         Folder for the kernels' own error output.
+    runtime_dir : str, optional
+        Folder for the kernels' connection files and sockets (removed by :meth:`shutdown`).
     """
 
-    def __init__(self, size: int, root: str, log_dir: str | None = None):
-        self.root = root
-        env = {"ANALYSIS_ROOT": root, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
-        self.slots = [KernelSlot(str(Path(root) / "notebooks"), env, log_dir) for _ in range(size)]
-        self.free: queue.Queue[KernelSlot] = queue.Queue()
-        self.threads = ThreadPoolExecutor(max_workers=size, thread_name_prefix="report")
-        self._stopped = threading.Event()
-        # start every kernel now, in the background: the caller goes on with the data stage
-        for slot in self.slots:
-            self.threads.submit(self._warm, slot)
+    #: Seconds a stop lets interrupted reports end before their kernels are killed.
+    INTERRUPT_GRACE = 2.0
 
-    def _warm(self, slot: KernelSlot) -> None:
+    def __init__(self, size: int, root: str, log_dir: str | None = None, runtime_dir: str | None = None):
+        self.root, self.runtime_dir = root, runtime_dir
+        env = {"PYDEVD_DISABLE_FILE_VALIDATION": "1", **batch_kernel_env(root)}
+        self.slots = [KernelSlot(str(Path(root) / "notebooks"), env, log_dir, runtime_dir) for _ in range(size)]
+        self.jobs: queue.Queue = queue.Queue()
+        self._stopped = threading.Event()
+        # every kernel starts now, in the background: the caller goes on with the data stage
+        self.threads = [
+            threading.Thread(target=self._work, args=(slot,), name=f"report-{n}", daemon=True)
+            for n, slot in enumerate(self.slots)
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def _work(self, slot: KernelSlot) -> None:
         with contextlib.suppress(KernelError):  # build_in_slot tries again and fails a report with it
             slot.start()
-        self.free.put(slot)
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            future, task, staging, vintage = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            if self._stopped.is_set():
+                future.set_result({**_identity(task), "status": "failed", "seconds": 0.0, "error": STOPPED})
+                continue
+            try:
+                future.set_result(build_in_slot(slot, task, staging, self.root, vintage))
+            except BaseException as exc:  # build_in_slot turns report errors into results; this is a bug
+                future.set_exception(exc)
 
     def submit(self, task: Task, staging: str, vintage: str | None) -> Future:
         """Queue one report; the future gives its result dict."""
-        return self.threads.submit(self._build, task, staging, vintage)
-
-    def _build(self, task: Task, staging: str, vintage: str | None) -> dict:
-        slot = self.free.get()
-        try:
-            if self._stopped.is_set():
-                return {**_identity(task), "status": "failed", "seconds": 0.0, "error": "the run was stopped"}
-            return build_in_slot(slot, task, staging, self.root, vintage)
-        finally:
-            self.free.put(slot)
+        future: Future = Future()
+        self.jobs.put((future, task, staging, vintage))
+        return future
 
     def shutdown(self, stop: bool = False) -> None:
-        """Stop every kernel; with ``stop`` (a signal), kill them at once so running reports end now."""
+        """Shut every kernel down at the end of a run.
+
+        With ``stop`` (a signal): interrupt every kernel, give running reports
+        :data:`INTERRUPT_GRACE` seconds to end, then kill what is left; never wait long for a thread.
+        """
+        for _ in self.threads:
+            self.jobs.put(None)
         if stop:
             self._stopped.set()
             for slot in self.slots:
-                slot.close(kill=True)
-        self.threads.shutdown(wait=True, cancel_futures=True)
+                slot.stop()
+            _join(self.threads, self.INTERRUPT_GRACE)
+            for slot in self.slots:
+                slot.kill()
+            _join(self.threads, self.INTERRUPT_GRACE)
+        else:
+            _join(self.threads, None)
         for slot in self.slots:
             slot.close()
+        if self.runtime_dir:
+            shutil.rmtree(self.runtime_dir, ignore_errors=True)
+
+
+def _join(threads: list[threading.Thread], seconds: float | None) -> None:
+    """Wait for threads to end, at most ``seconds`` in all (None: as long as they take)."""
+    deadline = None if seconds is None else time.monotonic() + seconds
+    for thread in threads:
+        thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
 
 # --- Dask ----------------------------------------------------------------------------------
 
 _worker_slots = threading.local()
+#: Every slot of this worker process, so that a stopped run can stop them (``client.run(stop_worker_kernels)``).
+_all_worker_slots: set[KernelSlot] = set()
 
 
 def build_report(task: Task, staging: str, root: str, vintage: str | None) -> dict:
@@ -151,10 +196,31 @@ def build_report(task: Task, staging: str, root: str, vintage: str | None) -> di
 
     os.environ["ANALYSIS_ROOT"] = root
     slot = getattr(_worker_slots, "slot", None)
-    if slot is None:
-        slot = KernelSlot(str(Path(root) / "notebooks"), {"ANALYSIS_ROOT": root})
+    if slot is None or slot.closed:
+        env = batch_kernel_env(root)
+        slot = KernelSlot(str(Path(root) / "notebooks"), env, runtime_dir=worker_runtime_dir())
         with contextlib.suppress(KernelError):
             slot.start()
         _worker_slots.slot = slot
+        _all_worker_slots.add(slot)
         atexit.register(slot.close)
     return build_in_slot(slot, task, staging, root, vintage)
+
+
+def worker_runtime_dir() -> str:
+    """This worker's folder for kernel sockets (``<temp>/hcmc-dx-worker-<pid>``); the folders of workers and
+    runs that were killed are removed first."""
+    remove_orphan_runtime_folders()
+    return str(Path(tempfile.gettempdir()) / f"{RUNTIME_PREFIX}worker-{os.getpid()}")
+
+
+def stop_worker_kernels() -> int:
+    """Run on every Dask worker when the run is stopped: interrupt, then kill, its kernels; how many there were."""
+    slots = list(_all_worker_slots)
+    for slot in slots:
+        slot.stop()
+    time.sleep(LocalPool.INTERRUPT_GRACE)
+    for slot in slots:
+        slot.kill()
+    _all_worker_slots.clear()
+    return len(slots)

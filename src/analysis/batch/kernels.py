@@ -1,7 +1,7 @@
 """Warm kernels: a report runs in a kernel that is already up, with the heavy imports done.
 
 A :class:`KernelSlot` owns one IPython kernel for the length of a run.  The kernel starts (and
-imports pandas, matplotlib, the package, nbconvert and WeasyPrint) while the data stage is still
+imports pandas, matplotlib, the package and WeasyPrint) while the data stage is still
 running; each report then gets a fresh namespace in it (``%reset``, figures closed, options and
 the working folder restored), is executed by nbclient with papermill's parameter injection, and
 is rendered to HTML and PDF *in the same kernel process*, where fonts and templates are already
@@ -9,6 +9,12 @@ loaded.  A kernel that dies, times out or fails to render is replaced before the
 
 Kernels talk over IPC sockets in a private folder (no TCP ports to collide when two start at
 once) and exit on their own when the process that started them dies (ipykernel polls its parent).
+The folder is under the run's output (``runtime_dir``), so that what a killed run leaves is removed
+by the next run; a kernel's error log is kept only when the kernel wrote something into it.
+
+Every wait on a kernel polls it (its process alive, the slot not stopped) every
+:data:`POLL_SECONDS`: a stop (:meth:`KernelSlot.stop`, :meth:`KernelSlot.kill`) ends a report in
+progress within seconds, whatever its time limit.
 """
 
 from __future__ import annotations
@@ -16,13 +22,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import shutil
+import signal
 import sys
 import tempfile
 import time
 from pathlib import Path
-
-from jupyter_core.utils import run_sync
 
 #: Optional modules that nothing in a run uses and that are slow to import: nbformat's jsonschema
 #: imports rfc3987-syntax 1.1 for IRI formats, which builds a grammar at import (1.6 s in each
@@ -35,7 +41,7 @@ from analysis.batch.kernels import block_unused_slow_modules
 block_unused_slow_modules()
 import matplotlib
 matplotlib.use("agg")
-import pandas, matplotlib.pyplot, nbformat, nbconvert.filters, weasyprint
+import pandas, matplotlib.pyplot, weasyprint
 import analysis.reports.sections, analysis.reports.html, analysis.reports.loading, analysis.reports.render
 """
 
@@ -72,6 +78,15 @@ class KernelError(RuntimeError):
     """The kernel itself failed (did not start, died, hung): the slot replaces it."""
 
 
+#: How often a wait on a kernel checks that the kernel lives and the run goes on.
+POLL_SECONDS = 0.5
+#: Unix socket paths are limited to 107 bytes: a runtime folder deeper than this falls back to the temp folder.
+MAX_SOCKET_PATH = 104
+#: Kernel folders in the temp folder are named after the process that made them (``hcmc-dx-run-<pid>``), so
+#: that those of a process that was killed can be told and removed (:func:`remove_orphan_runtime_folders`).
+RUNTIME_PREFIX = "hcmc-dx-"
+
+
 class KernelSlot:
     """One kernel, reused report after report, replaced when it misbehaves.
 
@@ -82,13 +97,15 @@ class KernelSlot:
     env : dict
         Environment of the kernel (``ANALYSIS_ROOT`` and the like).
     log_dir : str, optional
-        Where the kernel's own stderr goes (default: discarded).
+        Where the kernel's own stderr goes (default: discarded); an empty log is removed.
+    runtime_dir : str, optional
+        Folder for the kernel's connection file and sockets (default: the temp folder).
     """
 
     START_ATTEMPTS = 2
 
-    def __init__(self, cwd: str, env: dict | None = None, log_dir: str | None = None):
-        self.cwd, self.env, self.log_dir = cwd, dict(env or {}), log_dir
+    def __init__(self, cwd: str, env: dict | None = None, log_dir: str | None = None, runtime_dir: str | None = None):
+        self.cwd, self.env, self.log_dir, self.runtime_dir = cwd, dict(env or {}), log_dir, runtime_dir
         self.km = None
         self.kc = None
         self.reports = 0
@@ -97,14 +114,24 @@ class KernelSlot:
         self.attempts = 0
         self._runtime = None
 
+    @property
+    def log_file(self) -> str | None:
+        """The kernel's error log (None without a log folder)."""
+        return os.path.join(self.log_dir, f"kernel-{os.getpid()}-{id(self)}.log") if self.log_dir else None
+
     def _error_log(self):
         """The file the kernel's stderr goes to (a null context when no log folder was given)."""
-        import contextlib
-
-        if not self.log_dir:
+        if not self.log_file:
             return contextlib.nullcontext(None)
         os.makedirs(self.log_dir, exist_ok=True)
-        return open(os.path.join(self.log_dir, f"kernel-{os.getpid()}-{id(self)}.log"), "ab")
+        return open(self.log_file, "ab")
+
+    def _runtime_folder(self) -> str:
+        base = self.runtime_dir
+        if not base or len(os.path.join(base, "kxxxxxxxx", "kernel-ipc-65535")) > MAX_SOCKET_PATH:
+            base = os.path.join(tempfile.gettempdir(), f"{RUNTIME_PREFIX}run-{os.getpid()}")
+        os.makedirs(base, exist_ok=True)
+        return tempfile.mkdtemp(prefix="k", dir=base)
 
     # --- life cycle -----------------------------------------------------------------------
 
@@ -124,7 +151,7 @@ class KernelSlot:
         self.attempts = 0
         for _attempt in range(self.START_ATTEMPTS):
             self.attempts += 1
-            self._runtime = tempfile.mkdtemp(prefix="hcmc-k-")
+            self._runtime = self._runtime_folder()
             km = KernelManager(kernel_name="python3", transport="ipc")
             km.connection_file = os.path.join(self._runtime, "kernel.json")
             try:
@@ -140,7 +167,7 @@ class KernelSlot:
                 km.client_class = "jupyter_client.asynchronous.AsyncKernelClient"
                 kc = km.client()
                 kc.start_channels()
-                run_sync(kc.wait_for_ready)(timeout=60)
+                _run_sync()(kc.wait_for_ready)(timeout=60)
                 self.km, self.kc = km, kc
                 self.starts += 1
                 self.execute(WARM_UP, timeout=120)
@@ -166,24 +193,40 @@ class KernelSlot:
         if self._runtime:
             shutil.rmtree(self._runtime, ignore_errors=True)
         self.km, self.kc, self._runtime = None, None, None
+        remove_if_empty(self.log_file)
 
     def replace(self) -> None:
         """Throw the kernel away and start a fresh one."""
         self._discard()
         self.start()
 
-    def close(self, kill: bool = False) -> None:
-        """Stop the kernel for good (end of run); with ``kill``, at once (the run was stopped).
+    def close(self) -> None:
+        """Shut the kernel down for good (end of run); a closed slot never starts another kernel."""
+        self.closed = True
+        self._discard()
 
-        A closed slot never starts another kernel, so a report that sees its kernel die during a
-        stop does not bring a new one up.
+    def stop(self) -> None:
+        """A stop, first step: interrupt the running cell (SIGINT to the kernel); start no other kernel.
+
+        Every wait on this slot ends within :data:`POLL_SECONDS` (:class:`KernelError`).
         """
         self.closed = True
-        if kill and self.pid:
-            with contextlib.suppress(OSError):
-                os.kill(self.pid, 9)
+        with contextlib.suppress(Exception):
+            if self.km is not None and self.km.has_kernel:
+                self.km.interrupt_kernel()
+
+    def kill(self) -> None:
+        """A stop, second step: kill the kernel and every process it started (its process group)."""
+        self.closed = True
+        pid = self.pid
+        if not pid:
             return
-        self._discard()
+        with contextlib.suppress(OSError):
+            group = os.getpgid(pid)
+            if group != os.getpgid(0):  # the kernel runs in its own session; never our own group
+                os.killpg(group, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)
 
     @property
     def pid(self) -> int | None:
@@ -205,15 +248,31 @@ class KernelSlot:
         """
         if self.km is None or not self.km.is_alive():
             raise KernelError("the kernel is not running")
-        try:
-            reply = run_sync(self.kc.execute_interactive)(
-                code, timeout=timeout, store_history=False, allow_stdin=False, output_hook=lambda _msg: None
-            )
-        except TimeoutError as exc:
-            raise KernelError(f"no answer from the kernel within {timeout:g} s") from exc
-        content = reply["content"]
+        content = _run_sync()(self._reply)(code, timeout)["content"]
         if content["status"] != "ok":
             raise RuntimeError(f"{content.get('ename')}: {content.get('evalue')}")
+
+    async def _reply(self, code: str, timeout: float) -> dict:
+        """Send code and wait for its reply, checking the kernel and the slot every :data:`POLL_SECONDS`."""
+        msg_id = self.kc.execute(code, store_history=False, allow_stdin=False)
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.closed:
+                raise KernelError("the run is stopping")
+            if not self.km.is_alive():
+                raise KernelError("the kernel died")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise KernelError(f"no answer from the kernel within {timeout:g} s")
+            try:
+                reply = await self.kc.get_shell_msg(timeout=min(POLL_SECONDS, remaining))
+            except queue.Empty:
+                continue
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                with contextlib.suppress(queue.Empty):  # the outputs, which nobody reads
+                    while True:
+                        await self.kc.get_iopub_msg(timeout=0)
+                return reply
 
     def run_notebook(self, notebook: Path, executed: Path, parameters: dict, timeout: int):
         """Execute a notebook with papermill's parameter injection in this kernel; write the result.
@@ -259,6 +318,42 @@ class KernelSlot:
             executed=str(executed), html=str(html), pdf=str(pdf), lang=lang, title=title, vintage=vintage, as_of=as_of
         )
         self.execute(code, timeout=timeout)
+
+
+def _run_sync():
+    """jupyter_core's ``run_sync`` (imported when a kernel is used: asyncio is not needed to clean up)."""
+    from jupyter_core.utils import run_sync
+
+    return run_sync
+
+
+def remove_orphan_runtime_folders() -> list[str]:
+    """Remove the kernel folders in the temp folder of processes that are gone (a run or a Dask worker killed
+    with ``kill -9`` could not); the names of those removed."""
+    removed = []
+    for folder in Path(tempfile.gettempdir()).glob(f"{RUNTIME_PREFIX}*-*"):
+        pid = folder.name.rpartition("-")[2]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder.name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_if_empty(path: str | None) -> None:
+    """Remove a kernel log that nothing was written into."""
+    with contextlib.suppress(OSError):
+        if path and os.path.getsize(path) == 0:
+            os.unlink(path)
 
 
 def connection_info(slot: KernelSlot) -> dict:

@@ -7,6 +7,7 @@ anything runs, and names the entry of every mistake.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,14 @@ class Task:
     def key(self) -> str:
         return f"{self.lang}/{self.name}" + (f"-as-of-{self.as_of}" if self.as_of else "")
 
+
+def report_stem(task: Task) -> str:
+    """File stem of a report: its plan name, with ``-as-of-YEAR`` when built as of a year."""
+    return task.name + (f"-as-of-{task.as_of}" if task.as_of else "")
+
+
+#: A plan entry's name: a plain file name (it names reports/<lang>/<name>.pdf).
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 #: Parameters the run sets itself: a plan entry may not fix them.
 RUN_PARAMETERS = ("lang", "as_of")
@@ -78,6 +87,9 @@ def load_plan(path: Path | None = None) -> dict:
         name = entry.get("name")
         if not isinstance(name, str) or not name.strip():
             problems.append(f"{where}: has no name")
+        elif not _NAME.fullmatch(name):
+            # the name is a file name under reports/<lang>/: '../x' would write outside the staging folder
+            problems.append(f"{where}: name {name!r} is not a plain file name (letters, digits, - _ .)")
         elif name in seen:
             problems.append(f"{where}: the name '{name}' is used twice")
         else:
@@ -126,21 +138,32 @@ def report_reads(entry: dict) -> dict | None:
     return {"indicators": [indicator], "tables": []} if indicator else None
 
 
-def notebook_parameters(notebook: Path, cache: dict | None = None) -> dict[str, str]:
-    """Declared parameters of a notebook: name -> type name, from its ``parameters`` cell (papermill).
+def notebook_parameters(notebook: Path, cache: dict | None = None) -> dict[str, dict]:
+    """Declared parameters of a notebook, from its ``parameters`` cell (papermill): name -> type name and default.
 
-    ``cache`` (kept in the batch state) maps a notebook's sha256 to its answer: a run with nothing
-    to do does not import papermill.
+    Returns
+    -------
+    dict
+        ``{name: {"type": "str", "default": "hcmc-pre-2025-07"}}``; the default is None when it is not a
+        literal.  ``cache`` (kept in the batch state) maps a notebook's sha256 to its answer: a run with
+        nothing to do does not import papermill.
     """
+    import ast
     import hashlib
 
-    key = hashlib.sha256(notebook.read_bytes()).hexdigest()
+    key = "parameters-v2:" + hashlib.sha256(notebook.read_bytes()).hexdigest()
     if cache is not None and key in cache:
         return cache[key]
     import papermill
 
     declared = papermill.inspect_notebook(str(notebook))
-    found = {name: (info.get("inferred_type_name") or "None") for name, info in declared.items()}
+    found = {}
+    for name, info in declared.items():
+        try:
+            default = ast.literal_eval(info.get("default") or "None")
+        except (ValueError, SyntaxError):
+            default = None
+        found[name] = {"type": info.get("inferred_type_name") or "None", "default": default}
     if cache is not None:
         cache[key] = found
     return found
@@ -150,7 +173,11 @@ _TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool}
 
 
 def check_parameters(entry: dict, notebook: Path, cache: dict | None = None) -> list[str]:
-    """Problems with one plan entry's parameters: unknown names and wrong types, naming the entry."""
+    """Problems with one plan entry's parameters, naming the entry: unknown names, wrong types, and values
+    the registry does not know or that do not fit together (the notebook's defaults count where the entry
+    sets nothing; see :func:`analysis.models.plan.report_parameter_problems`)."""
+    from analysis.models.plan import report_parameter_problems
+
     declared = notebook_parameters(notebook, cache)
     problems = []
     for name, value in (entry.get("parameters") or {}).items():
@@ -160,12 +187,17 @@ def check_parameters(entry: dict, notebook: Path, cache: dict | None = None) -> 
                 f"(declared: {', '.join(sorted(declared))})"
             )
             continue
-        expected = _TYPES.get(declared[name])
+        expected = _TYPES.get(declared[name]["type"])
         if expected is not None and (not isinstance(value, expected) or (expected is int and isinstance(value, bool))):
             problems.append(
-                f"plan entry '{entry['name']}': parameter '{name}' should be {declared[name]}, "
+                f"plan entry '{entry['name']}': parameter '{name}' should be {declared[name]['type']}, "
                 f"got {type(value).__name__} {value!r}"
             )
+    values = {name: info["default"] for name, info in declared.items() if name not in RUN_PARAMETERS}
+    values.update({k: v for k, v in (entry.get("parameters") or {}).items() if k in declared})
+    values["title_key"] = values.get("title_key") or entry.get("title_key", entry["name"])
+    for problem in report_parameter_problems(values):
+        problems.append(f"plan entry '{entry['name']}': {problem}")
     return problems
 
 

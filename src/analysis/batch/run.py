@@ -2,30 +2,39 @@
 
 ``python -m analysis run`` (what ``make report`` calls):
 
-1. takes a lock (``reports/.batch.lock``) so two runs never write at once, and removes what a run
-   killed earlier left behind (``reports/.staging-*``);
-2. starts warm kernels (:mod:`analysis.batch.execute`) while it runs the data stage (clean,
-   assess, track record; the benchmarks apart) unless the data stage's inputs are unchanged;
-3. checks every plan entry's parameters against its notebook's ``parameters`` cell;
-4. rebuilds each report (notebook x language) whose inputs changed: its notebook, parameters,
-   the package code, and the slice of processed data it reads (``reads`` in the plan);
-5. publishes each complete report as soon as it is built (rename into ``reports/<lang>/``), keeps
-   failed notebooks under ``reports/_failed/<lang>/<name>.ipynb``, and always writes the state,
-   ``reports/index.html`` and a run record ``reports/_runs/<timestamp>.json`` that match the disk,
-   even when the run is stopped by a signal.
+1. takes the batch lock (``reports/.batch.lock``), finishes recording an edition that a killed run
+   left pending, and removes what such a run left behind (staging and kernel folders, empty logs);
+2. checks every plan entry (notebook, parameters against its ``parameters`` cell and the registry);
+3. under the data's lock (``data/processed/.lock``, which ``add``, ``import`` and ``clean`` also
+   take), fingerprints the inputs *before* reading them, runs the data stage (clean, assess, track
+   record; the benchmarks apart) if they changed, while warm kernels start, and fingerprints the
+   slice of processed data each report reads;
+4. rebuilds each report (notebook x language) whose notebook, parameters, package code or data
+   slice changed, in the order of their last build times (longest first);
+5. publishes each complete report as soon as it is built (rename into ``reports/<lang>/``) and
+   records the edition with it (see :mod:`analysis.batch.editions`); keeps failed notebooks under
+   ``reports/_failed/<lang>/<name>.ipynb``;
+6. writes the state, ``reports/index.html`` and a run record ``reports/_runs/<timestamp>.json`` (and
+   ``latest.json``) whose status is the one the process exits with, on every path.
 
-Exit codes: 0 ok, 1 a report failed (its previous version kept), 2 bad input, plan or options,
-3 another run holds the lock, 4 the Dask scheduler cannot be reached, 130 stopped by a signal.
+SIGTERM and SIGINT interrupt the kernels, kill them after :data:`LocalPool.INTERRUPT_GRACE` seconds,
+and end the run with what was published recorded (exit 130), within seconds.  A full, read-only or
+immutable disk is one line per failure, never a traceback.  A run with nothing to do reads only
+fingerprints: it imports neither pandas nor the notebook machinery.
+
+Exit codes: :data:`analysis.errors.EXIT_CODES`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -33,42 +42,99 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from analysis import __version__, config
-from analysis.batch.editions import editions_dir, record_edition
-from analysis.batch.execute import LocalPool, build_report, report_stem
-from analysis.batch.plan import Task, check_as_of, load_plan, plan_tasks
-from analysis.data import stage as data_stage
-from analysis.data.provenance import hash_files, package_fingerprint
-from analysis.errors import AnalysisError
-from analysis.models import stage as model_stage
+from analysis.batch.plan import Task, check_as_of, load_plan, plan_tasks, report_stem
+from analysis.data import files as data_files
+from analysis.data.provenance import package_fingerprint, sha256_of
+from analysis.errors import WRITE_ERRNOS, AnalysisError, WriteError
 from analysis.storage import atomic_write_bytes, atomic_write_json
 
 STATE_FILE = ".state.json"
 EXIT_OK, EXIT_REPORT_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED, EXIT_NO_SCHEDULER, EXIT_STOPPED = 0, 1, 2, 3, 4, 130
+#: The run record's status for each exit code.
+STATUS = {0: "ok", 1: "failed", 2: "bad input", 3: "locked", 4: "scheduler unreachable", 130: "stopped"}
+#: The processed tables the data stage makes: one missing (deleted by hand) reruns it.
+DATA_STAGE_TABLES = (
+    "indicators.csv",
+    "targets.csv",
+    "assessments.csv",
+    "forecasts.csv",
+    "track_record.csv",
+    "what_it_takes.csv",
+    "merged_city.csv",
+    "conflicts.csv",
+    "exclusions.csv",
+    "sources.csv",
+    "clean_manifest.json",
+)
+#: Tables whose ``published_date`` says when a figure or target became public (a report's vintage).
+DATED_TABLES = ("indicators.csv", "targets.csv")
+#: Tables that compare with the latest edition: they move whenever an edition is recorded, so a report reads
+#: them only whole (the summary's ``reads: all``), never as rows of its indicators.
+EDITION_TABLES = ("changes.csv", "changes.json")
 
 
 class Stopped(BaseException):
     """SIGTERM or SIGINT arrived: stop the kernels, publish nothing half-done, write the record."""
 
 
+class SchedulerUnreachableError(AnalysisError):
+    """The Dask scheduler cannot be reached, is not a scheduler, or has had no worker for too long."""
+
+    exit_code = EXIT_NO_SCHEDULER
+
+
 # --- fingerprints ----------------------------------------------------------------------
 
 
-def data_inputs() -> list[Path]:
-    """Every file the data and models stages read: raw files and sidecars, curation, registry, assessment plan."""
-    raw = sorted(p for p in config.raw_dir().glob("*") if p.is_file())
-    return raw + [p for p in data_stage.input_files() if p not in raw] + [config.assessment_plan_file()]
+def data_inputs() -> dict[str, str]:
+    """sha256 of every file the data and models stages read: raw files and sidecars, curation, registry, plan.
+
+    The caller holds the data's lock, so that these are the bytes the data stage then reads.
+    """
+    plan = config.assessment_plan_file()
+    return {**data_files.input_checksums(), plan.name: sha256_of(plan)}
 
 
-def data_slice_fingerprint(reads: dict | None, cache: dict | None = None) -> str:
-    """Hash of the processed data a report reads.
+def data_stage_key(inputs: dict[str, str], package: str, as_of: int) -> str:
+    """What the data stage's result depends on: its inputs, the code, ``as_of`` and the year (a target year
+    passes on 1 January)."""
+    text = json.dumps(inputs, sort_keys=True) + package + str(as_of) + str(dt.date.today().year)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def data_stage_needed(state: dict, key: str, as_of: int, force: bool) -> str | None:
+    """Why the data stage must run (None: its inputs and outputs are as the last run left them)."""
+    processed = config.processed_dir()
+    expected = [*DATA_STAGE_TABLES, *([f"assessments-as-of-{as_of}.csv"] if as_of else [])]
+    if force:
+        return "--force"
+    missing = [name for name in expected if not (processed / name).exists()]
+    if missing:
+        return f"processed table(s) missing: {', '.join(missing)}"
+    if state.get("data_inputs") != key:
+        return "raw data, curation, registry, plan or code changed"
+    return None
+
+
+@dataclass
+class DataSlice:
+    """The processed data one report reads: its hash and the latest publication date among its figures."""
+
+    digest: str
+    vintage: str | None
+
+
+def data_slice(reads: dict | None, cache: dict | None = None) -> DataSlice:
+    """Hash of the processed data a report reads, and the latest ``published_date`` of the figures in it.
 
     ``reads`` is ``None`` (everything in ``data/processed``) or ``{"indicators": [...], "tables": [...]}``:
-    the rows of every processed table whose ``indicator`` is listed, and the whole of each listed table.
+    the rows of every processed table whose ``indicator`` is listed (but :data:`EDITION_TABLES`), and the
+    whole of each listed table.
+    The vintage is None when the report reads no figure or target (the method appendix).
     """
     key = json.dumps(reads, sort_keys=True)
     if cache is not None and key in cache:
@@ -78,20 +144,32 @@ def data_slice_fingerprint(reads: dict | None, cache: dict | None = None) -> str
     digest = hashlib.sha256()
     indicators = set((reads or {}).get("indicators", []))
     whole = set((reads or {}).get("tables", []))
+    dates: list[str] = []
     for path in files:
-        if reads is None or path.name in whole:
-            digest.update(path.name.encode() + path.read_bytes())
-        elif indicators and path.suffix == ".csv":
-            rows = csv.reader(io.StringIO(path.read_text(encoding="utf-8")))
-            header = next(rows, [])
-            if "indicator" not in header:
-                continue
-            column = header.index("indicator")
+        everything = reads is None or path.name in whole
+        if not everything and not (indicators and path.suffix == ".csv" and path.name not in EDITION_TABLES):
+            continue
+        data = path.read_bytes()
+        if everything:
+            digest.update(path.name.encode() + data)
+        if path.suffix != ".csv" or (everything and path.name not in DATED_TABLES):
+            continue
+        rows = csv.reader(io.StringIO(data.decode("utf-8")))
+        header = next(rows, [])
+        column = header.index("indicator") if "indicator" in header else None
+        if column is None and not everything:
+            continue
+        dated = header.index("published_date") if path.name in DATED_TABLES and "published_date" in header else None
+        if not everything:
             digest.update(path.name.encode())
-            for row in rows:
-                if len(row) > column and row[column] in indicators:
-                    digest.update("\x1f".join(row).encode() + b"\n")
-    value = digest.hexdigest()
+        for row in rows:
+            if not everything and not (column is not None and len(row) > column and row[column] in indicators):
+                continue
+            if not everything:
+                digest.update("\x1f".join(row).encode() + b"\n")
+            if dated is not None and len(row) > dated and row[dated]:
+                dates.append(row[dated])
+    value = DataSlice(digest.hexdigest(), max(dates) if dates else None)
     if cache is not None:
         cache[key] = value
     return value
@@ -134,62 +212,32 @@ def rebuild_reason(task: Task, parts: dict, info: dict, output: Path, force: boo
     return "; ".join(changed) or None
 
 
-# --- the data stage --------------------------------------------------------------------
-
-
-def data_stage_inputs(as_of: int) -> str:
-    """Hash of what the data stage reads (and the year: a target year passes on 1 January)."""
-    return hash_files(data_inputs()) + package_fingerprint() + str(as_of) + str(dt.date.today().year)
-
-
-def data_stage_needed(state: dict, as_of: int, force: bool) -> str | None:
-    """Why the data stage must run (None: its inputs and outputs are as the last run left them)."""
-    processed = config.processed_dir()
-    expected = ["indicators.csv", "targets.csv", "assessments.csv", "forecasts.csv", "track_record.csv"]
-    expected += ["what_it_takes.csv", "merged_city.csv", "conflicts.csv", "exclusions.csv", "sources.csv"]
-    if as_of:
-        expected += [f"assessments-as-of-{as_of}.csv"]
-    if force:
-        return "--force"
-    missing = [name for name in expected if not (processed / name).exists()]
-    if missing:
-        return f"processed table(s) missing: {', '.join(missing)}"
-    if state.get("data_inputs") != data_stage_inputs(as_of):
-        return "raw data, curation, registry, plan or code changed"
-    return None
-
-
-def run_data_stage(state: dict, as_of: int, reason: str | None, log) -> bool:
-    """Clean, assess and restate the track record when ``reason`` says so; return whether it ran.
-
-    The stage takes ``data/processed/.lock``: a ``clean`` or a run into another output folder waits.
-    The benchmarks are cached apart, on the methods' code and their files only: a new city figure
-    never reruns it.
-    """
-    ran = False
-    if reason:
-        with data_stage.lock():
-            started = time.perf_counter()
-            data_stage.clean()
-            model_stage.assess()
-            if as_of:
-                model_stage.assess(as_of=as_of)
-            model_stage.publish_track_record()
-            log(f"data: cleaned, assessed and restated the track record in {time.perf_counter() - started:.1f} s")
-        state["data_inputs"] = data_stage_inputs(as_of)
-        ran = True
-    else:
-        log("data: inputs unchanged, skipping clean/assess")
-    run_benchmark(False, log)
-    return ran
+def benchmark_key(package: str) -> str:
+    """What the cached benchmarks depend on, read without importing them: the code (with the shipped defaults)
+    and every benchmark file (M3 levels, World Bank shares)."""
+    parts = [package]
+    for name, path in sorted(config.benchmark_files().items()):
+        parts.append(f"{name}:{sha256_of(path) if path.exists() else 'none'}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def run_benchmark(force: bool, log) -> None:
     """The back-test of every benchmark file (M3 levels, World Bank shares), rerun only when the methods' code,
     the shipped defaults or a benchmark file changed (:func:`analysis.models.stage.run_benchmarks`)."""
+    from analysis.models import stage as model_stage
+
     model_stage.run_benchmarks(
         force=force, log=lambda line: log(f"data: {line}") if line.startswith("benchmark") else None
     )
+
+
+def global_vintage() -> str | None:
+    """The data vintage of the last clean (``clean_manifest.json``), read without pandas."""
+    try:
+        manifest = json.loads((config.processed_dir() / "clean_manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest.get("data_vintage") if isinstance(manifest, dict) else None
 
 
 # --- publishing ------------------------------------------------------------------------
@@ -199,29 +247,43 @@ def publish(result: dict, staging: Path, output: Path) -> list[str]:
     """Move a complete report's HTML and PDF into ``output/<lang>/`` (rename: never half-written).
 
     A notebook kept from an earlier failure of the same report is removed: it no longer applies.
+
+    Raises
+    ------
+    OSError
+        When the folder refuses the files (full, immutable, read-only); the PDF goes first, so a failure
+        leaves the previous HTML and PDF together.
     """
     target = output / result["lang"]
     target.mkdir(parents=True, exist_ok=True)
     published = []
-    for suffix in (".html", ".pdf"):
+    for suffix in (".pdf", ".html"):
         source = staging / result["lang"] / f"{result['stem']}{suffix}"
         os.chmod(source, 0o644)
         os.replace(source, target / source.name)
         published.append(str((target / source.name).relative_to(output)))
-    (output / "_failed" / result["lang"] / f"{result['stem']}.ipynb").unlink(missing_ok=True)
-    return published
+    with contextlib.suppress(OSError):
+        (output / "_failed" / result["lang"] / f"{result['stem']}.ipynb").unlink(missing_ok=True)
+    return sorted(published)
 
 
 def keep_failure(result: dict, output: Path, log) -> str | None:
-    """Keep a failed executed notebook (with its error) under ``output/_failed/<lang>/``; None when there is none."""
+    """Keep a failed executed notebook (with its error) under ``output/_failed/<lang>/``; None when there is none.
+
+    A notebook that is empty or cut short (written on a full disk) is not kept: it would say nothing.
+    """
     if not result.get("executed"):
         return None
     executed = Path(result["executed"])
-    if not executed.is_file():
+    try:
+        data = executed.read_bytes()
+        json.loads(data)
+    except (OSError, ValueError):
+        log(f"warning: the failed notebook of {result['key']} was not kept (it is empty or cut short)")
         return None
     target = output / "_failed" / result["lang"] / executed.name
     try:
-        atomic_write_bytes(target, executed.read_bytes())
+        atomic_write_bytes(target, data)
     except OSError as exc:
         log(f"warning: could not keep the failed notebook of {result['key']} ({exc.strerror or exc})")
         return None
@@ -233,6 +295,7 @@ def write_index(output: Path, plan: dict, state: dict, vintage: str | None) -> N
     import pandas as pd
 
     from analysis.i18n import LANGUAGES
+    from analysis.models import stage as model_stage
     from analysis.models.plan import load_assessment_plan
     from analysis.reports.index_page import INDEX_FILES, render_index
     from analysis.storage import atomic_write_text
@@ -250,7 +313,7 @@ def write_index(output: Path, plan: dict, state: dict, vintage: str | None) -> N
         atomic_write_text(output / name, page)
 
 
-# --- state ---------------------------------------------------------------------------------
+# --- state and housekeeping ------------------------------------------------------------------
 
 
 def load_state(path: Path, log) -> dict:
@@ -270,11 +333,75 @@ def load_state(path: Path, log) -> dict:
     return state
 
 
-def remove_stale_staging(output: Path, log) -> None:
-    """Remove staging folders that a killed run left (the caller holds the lock: none is in use)."""
+def remove_leftovers(output: Path, log) -> None:
+    """Remove what a killed run left (the caller holds the batch lock: nothing of it is in use).
+
+    Staging and kernel folders (``.staging-*``, and ``hcmc-dx-run-<pid>`` in the temp folder when the output
+    is too deep for socket paths), kernel logs nothing was written into, and empty
+    notebooks under ``_failed`` (an older version kept them when the disk was full).
+    """
+    from analysis.batch.kernels import remove_orphan_runtime_folders
+
     for folder in output.glob(".staging-*"):
         shutil.rmtree(folder, ignore_errors=True)
         log(f"removed {folder.name}, left by a run that was killed")
+    remove_orphan_runtime_folders()  # kernel folders a killed run had to put in the temp folder (a deep output)
+    for path in [*output.glob("_runs/kernel-*.log"), *output.glob("_failed/*/*.ipynb")]:
+        with contextlib.suppress(OSError):
+            if path.stat().st_size == 0:
+                path.unlink()
+
+
+#: Days a drawn chart is kept unused (a report not rebuilt for longer redraws it).
+CHART_CACHE_DAYS = 30
+
+
+def prune_chart_cache() -> None:
+    """Remove charts no run has used for :data:`CHART_CACHE_DAYS` days (``reports.charts`` touches those it uses)."""
+    oldest = time.time() - CHART_CACHE_DAYS * 86400
+    for path in config.chart_cache_dir().glob("*.png"):
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < oldest:
+                path.unlink()
+
+
+# --- signals -----------------------------------------------------------------------------------
+
+
+class StopSignals:
+    """SIGTERM and SIGINT stop the run at once, except inside :meth:`critical` (publishing one report,
+    recording the edition), which finishes first; a second signal while stopping changes nothing."""
+
+    def __init__(self):
+        self.received: str | None = None
+        self.depth = 0
+        self.previous: dict = {}
+
+    def install(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self.previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def restore(self) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum, _frame) -> None:
+        if self.received:
+            return
+        self.received = signal.Signals(signum).name
+        if self.depth == 0:
+            raise Stopped(self.received)
+
+    @contextlib.contextmanager
+    def critical(self, stop_after: bool = True):
+        """A section a signal does not cut; with ``stop_after``, a signal that came during it stops the run after."""
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+        if stop_after and self.depth == 0 and self.received:
+            raise Stopped(self.received)
 
 
 # --- the run ---------------------------------------------------------------------------
@@ -298,50 +425,10 @@ class RunOptions:
 
 
 def run(options: RunOptions, log=print) -> int:
-    """Run the batch; return the exit code (see :data:`EXIT_CODES`)."""
+    """Run the batch; return the exit code (:data:`analysis.errors.EXIT_CODES`), which the run record states."""
     from filelock import FileLock, Timeout
 
     output = (options.output or config.reports_dir()).resolve()
-    try:
-        output.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(output / ".batch.lock"))
-        lock.acquire(timeout=options.wait)
-    except Timeout:
-        log(f"error: another batch run holds {output / '.batch.lock'}; try again later (or pass --wait SECONDS)")
-        return EXIT_LOCKED
-    except OSError as exc:
-        log(f"error: {output}: cannot write there ({exc.strerror or exc})")
-        return EXIT_BAD_INPUT
-    previous = _install_stop_handlers()
-    try:
-        return _run_locked(options, output, log)
-    except Stopped:
-        return EXIT_STOPPED
-    finally:
-        _restore_stop_handlers(previous)
-        lock.release()
-
-
-def _install_stop_handlers() -> dict:
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-
-    def stop(signum, _frame):
-        raise Stopped(signal.Signals(signum).name)
-
-    return {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-
-
-def _restore_stop_handlers(previous: dict) -> None:
-    for sig, handler in previous.items():
-        signal.signal(sig, handler)
-
-
-def _run_locked(options: RunOptions, output: Path, log) -> int:
-    started = time.perf_counter()
-    say = (lambda *_: None) if options.quiet else log
-    remove_stale_staging(output, say)
-    state = load_state(output / STATE_FILE, log)
     record = {
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "package_version": __version__,
@@ -350,89 +437,358 @@ def _run_locked(options: RunOptions, output: Path, log) -> int:
         "reports": [],
     }
     try:
-        plan = load_plan(options.plan)
-        check_as_of(options.as_of)
-        tasks = plan_tasks(
-            plan, options.only, options.langs, options.as_of, options.timeout, state.setdefault("parameters", {})
-        )
-        reason = data_stage_needed(state, options.as_of, options.force)
-    except AnalysisError as exc:
-        for line in exc.lines():
-            log(f"error: {line}")
-        record.update(status="failed", error=str(exc))
-        _write_record(output, record, log)
-        return exc.exit_code
-    if options.dry_run:
-        return _dry_run(tasks, state, output, options, reason, log)
-    pool = None
-    if reason and tasks and not options.scheduler:
-        # the data stage will run, so reports will most likely be rebuilt: warm the kernels meanwhile
-        pool = LocalPool(_pool_size(options, len(tasks)), str(config.project_root()), str(output / "_runs"))
-    staging = None
-    results: list[dict] = []
-    code = EXIT_OK
-    vintage = None
+        output.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(output / ".batch.lock"))
+        lock.acquire(timeout=options.wait)
+    except Timeout:
+        log(f"error: another batch run holds {output / '.batch.lock'}; try again later (or pass --wait SECONDS)")
+        # latest.json belongs to the run that holds the lock: this one leaves a record of its own
+        _write_record(output, {**record, "status": STATUS[EXIT_LOCKED], "exit_code": EXIT_LOCKED}, log, latest=False)
+        return EXIT_LOCKED
+    except OSError as exc:
+        log(f"error: {output}: cannot write there ({exc.strerror or exc})")
+        return EXIT_BAD_INPUT
+    signals = StopSignals()
+    signals.install()
+    batch = Batch(options, output, record, signals, log)
     try:
         try:
-            data_ran = run_data_stage(state, options.as_of, reason, say)
-            _, previous_edition = model_stage.publish_changes(editions_dir(output))
+            code = batch.run()
+        except Stopped as stop:
+            batch.say_stopped(stop)
+            code = EXIT_STOPPED
         except AnalysisError as exc:
             for line in exc.lines():
                 log(f"error: {line}")
-            record.update(status="failed", error=str(exc))
-            return exc.exit_code
-        record["data_stage_ran"] = data_ran
-        record["inputs"] = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in data_inputs()}
+            record["error"] = str(exc)
+            code = exc.exit_code
+        except OSError as exc:
+            if exc.errno not in WRITE_ERRNOS:
+                raise
+            error = WriteError.from_os_error(exc, "go on")
+            log(f"error: {error}")
+            record["error"] = str(error)
+            code = error.exit_code
+        try:
+            return batch.finish(code)
+        except Stopped as stop:  # between the end of the work and the finish
+            batch.say_stopped(stop)
+            return batch.finish(EXIT_STOPPED)
+    except BaseException as exc:  # a bug: the record says so, the traceback follows
+        record.update(status="crashed", exit_code=EXIT_REPORT_FAILED, error=repr(exc))
+        batch.finish(EXIT_REPORT_FAILED)
+        raise
+    finally:
+        signals.restore()
+        lock.release()
+
+
+class Batch:
+    """One run of the batch, holding the batch lock: what it read, built, published and recorded."""
+
+    def __init__(self, options: RunOptions, output: Path, record: dict, signals: StopSignals, log):
+        self.options, self.output, self.record, self.signals, self.log = options, output, record, signals, log
+        self.say = (lambda *_: None) if options.quiet else log
+        self.started = time.perf_counter()
+        self.state: dict = {"reports": {}}
+        self.plan: dict | None = None
+        self.pool = None
+        self.staging: Path | None = None
+        self.results: list[dict] = []
+        self.edition = None
+        self.draft = None
+        self.vintage: str | None = None
+        self.index_due = False
+        self.built = False
+        self.finished_ = False
+
+    # --- the steps ------------------------------------------------------------------------
+
+    def run(self) -> int:
+        from analysis.batch.editions import recover_editions
+
+        options, output = self.options, self.output
+        recovered = recover_editions(output, self.say)
+        remove_leftovers(output, self.say)
+        self.state = load_state(output / STATE_FILE, self.log)
+        if recovered:  # its changes.csv was made for it before the killed run published it
+            self.state["changes_of"] = recovered[-1]
+        self.plan = load_plan(options.plan)
+        check_as_of(options.as_of)
+        check_scheduler_address(options.scheduler)
+        tasks = plan_tasks(
+            self.plan,
+            options.only,
+            options.langs,
+            options.as_of,
+            options.timeout,
+            self.state.setdefault("parameters", {}),
+        )
         package = package_fingerprint()
-        vintage = data_stage.load_manifest().get("data_vintage")
+        with data_files.locked(data_files.LOCK_WAIT, "the run"):
+            inputs = data_inputs()  # before anything reads them: the fingerprint is of what is read
+            key = data_stage_key(inputs, package, options.as_of)
+            reason = data_stage_needed(self.state, key, options.as_of, options.force)
+            self.record["inputs"] = inputs
+            if options.dry_run:
+                return self._dry_run(tasks, package, reason)
+            if reason and tasks and not options.scheduler:
+                # the data stage will run, so reports will most likely be rebuilt: warm the kernels meanwhile
+                self.pool = self._pool(len(tasks))
+            self.record["data_stage_ran"] = bool(reason)
+            if reason:
+                self._data_stage(key, reason)
+            else:
+                self.say("data: inputs unchanged, skipping clean/assess")
+            self._side_tables(package)
+            self.vintage = global_vintage()
+            todo = self._select(tasks, package)
+            if todo and any(not task.as_of for task, _, _, _ in todo):
+                raw = {name: digest for name, digest in inputs.items() if name.endswith(".csv")}
+                self.draft = _draft_edition(output, raw, self.vintage, self.record["git_commit"])
+        if not todo:
+            self.say(f"nothing to do: {len(tasks)} report(s) up to date ({time.perf_counter() - self.started:.1f} s)")
+            return EXIT_OK
+        self.staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=output))
+        if self.pool is None and not options.scheduler:
+            self.pool = self._pool(len(todo))
+        self._execute(todo)
+        self.built = True
+        failures = [r for r in self.results if r["status"] != "ok"]
+        for failure in failures:
+            self.log(f"FAILED {failure['key']}: {failure.get('error')}")
+        self.say(
+            f"{len(self.results) - len(failures)} built, {len(failures)} failed, {len(tasks) - len(todo)} unchanged "
+            f"in {time.perf_counter() - self.started:.1f} s"
+        )
+        return EXIT_REPORT_FAILED if failures else EXIT_OK
+
+    def _pool(self, reports: int):
+        from analysis.batch.execute import LocalPool
+
+        runtime = tempfile.mkdtemp(prefix=".staging-k", dir=self.output)  # short: socket paths are limited
+        logs = str(self.output / "_runs")
+        return LocalPool(_pool_size(self.options, reports), str(config.project_root()), logs, runtime)
+
+    def _data_stage(self, key: str, reason: str) -> None:
+        """Clean, assess and restate the track record (the caller holds the data's lock)."""
+        from analysis.batch.editions import editions_dir
+        from analysis.data import stage as data_stage
+        from analysis.models import stage as model_stage
+
+        started = time.perf_counter()
+        data_stage.clean(editions=editions_dir(self.output))
+        model_stage.assess()
+        if self.options.as_of:
+            model_stage.assess(as_of=self.options.as_of)
+        model_stage.publish_track_record()
+        model_stage.publish_changes(editions_dir(self.output))
+        self.state["data_inputs"] = key
+        self.state["changes_of"] = self._changes_key()
+        self.index_due = True
+        seconds = time.perf_counter() - started
+        self.say(f"data: cleaned, assessed and restated the track record in {seconds:.1f} s ({reason})")
+
+    def _changes_key(self) -> str | None:
+        """``changes.csv`` compares with the latest edition: rebuilt when another one was recorded since."""
+        from analysis.batch.editions import editions_dir
+
+        names = sorted(p.name for p in editions_dir(self.output).glob("[!.]*") if p.is_dir())
+        return names[-1] if names else None
+
+    def _side_tables(self, package: str) -> None:
+        """``changes.csv`` when an edition was recorded since it was made, and the benchmarks when their code,
+        defaults or files changed: both checked from fingerprints, without importing what makes them."""
+        from analysis.batch.editions import editions_dir
+
+        if "data_inputs" in self.state and self.state.get("changes_of", "") != self._changes_key():
+            from analysis.models import stage as model_stage
+
+            model_stage.publish_changes(editions_dir(self.output))
+            self.state["changes_of"] = self._changes_key()
+        key = benchmark_key(package)
+        cached = (config.processed_dir() / "benchmark.json").exists()
+        if not any(p.exists() for p in config.benchmark_files().values()) or (
+            self.state.get("benchmark") == key and cached
+        ):
+            return
+        run_benchmark(False, self.say)
+        self.state["benchmark"] = key
+
+    def _select(self, tasks: list[Task], package: str) -> list[tuple]:
+        """The reports to rebuild, longest last build first: (task, fingerprint, vintage, why)."""
         slices: dict = {}
         todo = []
         for task in tasks:
-            parts = report_fingerprint(task, package, data_slice_fingerprint(task.reads, slices))
-            why = rebuild_reason(task, parts, state["reports"].get(task.key, {}), output, options.force)
+            part = data_slice(task.reads, slices)
+            parts = report_fingerprint(task, package, part.digest)
+            info = self.state["reports"].get(task.key, {})
+            why = rebuild_reason(task, parts, info, self.output, self.options.force)
             if why is None:
-                record["reports"].append({"key": task.key, "status": "unchanged"})
+                self.record["reports"].append({"key": task.key, "status": "unchanged"})
             else:
-                todo.append((task, parts, why))
-        if not todo:
-            say(f"nothing to do: {len(tasks)} report(s) up to date ({time.perf_counter() - started:.1f} s)")
-            return EXIT_OK
-        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=output))
-        if pool is None and not options.scheduler:
-            pool = LocalPool(_pool_size(options, len(todo)), str(config.project_root()), str(output / "_runs"))
-        results = _execute(todo, staging, pool, vintage, options, state, record, output, log)
-        failures = [r for r in results if r["status"] != "ok"]
-        published = [r["key"] for r in results if r["status"] == "ok"]
-        if published:
-            edition = record_edition(output, config.processed_dir(), published, vintage, record["git_commit"])
-            if edition:
-                record["edition"] = edition
-                say(f"edition {edition} recorded (previous: {previous_edition or 'none, this is the first'})")
-        for failure in failures:
-            log(f"FAILED {failure['key']}: {failure.get('error')}")
-        say(
-            f"{len(results) - len(failures)} built, {len(failures)} failed, {len(tasks) - len(todo)} unchanged "
-            f"in {time.perf_counter() - started:.1f} s"
-        )
-        code = EXIT_REPORT_FAILED if failures else EXIT_OK
+                todo.append((task, parts, part.vintage or self.vintage, why))
+        # the longest reports first, so that the last kernel to finish does not start the longest one last
+        todo.sort(key=lambda item: -float(self.state["reports"].get(item[0].key, {}).get("seconds") or 0))
+        return todo
+
+    def _dry_run(self, tasks: list[Task], package: str, reason: str | None) -> int:
+        """Say what a run would rebuild and why, without running anything."""
+        if reason:
+            self.log(f"data stage: would run ({reason}); reports whose data then changes are rebuilt too")
+        else:
+            self.log("data stage: up to date")
+        slices: dict = {}
+        for task in tasks:
+            parts = report_fingerprint(task, package, data_slice(task.reads, slices).digest)
+            why = rebuild_reason(task, parts, self.state["reports"].get(task.key, {}), self.output, self.options.force)
+            self.log(f"{task.key}: {'rebuild (' + why + ')' if why else 'up to date'}")
+        self.finished_ = True  # a dry run writes nothing
+        return EXIT_OK
+
+    # --- building and publishing ------------------------------------------------------------
+
+    def _execute(self, todo: list[tuple]) -> None:
+        """Run the reports; publish each one the moment it is complete, so a stop keeps what is done."""
+        progress = None
+        if self.options.progress and not self.options.quiet:
+            from tqdm import tqdm
+
+            progress = tqdm(total=len(todo), unit="report", file=sys.stderr, leave=False)
+        parts_of = {task.key: (parts, vintage) for task, parts, vintage, _ in todo}
+
+        def finished(result: dict) -> None:
+            with self.signals.critical():
+                self._finished(result, *parts_of[result["key"]])
+            if progress is not None:
+                progress.set_postfix_str(f"{result['key']} {result['status']}")
+                progress.update(1)
+            elif not self.options.quiet:
+                self.log(f"[{len(self.results)}/{len(todo)}] {result['key']} {result['status']} {result['seconds']} s")
+
+        try:
+            if self.options.scheduler:
+                _execute_on_dask(todo, self.staging, self.options, finished)
+            else:
+                from concurrent.futures import FIRST_COMPLETED, wait
+
+                pending = {self.pool.submit(task, str(self.staging), vintage) for task, _, vintage, _ in todo}
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        finished(future.result())
+        finally:
+            if progress is not None:
+                progress.close()
+
+    def _finished(self, result: dict, fingerprint: dict, vintage: str | None) -> None:
+        """Publish one built report (with its edition) or keep its failure; state and record follow."""
+        keys = ("key", "status", "seconds", "execute_seconds", "error", "kernel_replaced", "kernel_pid")
+        entry = {k: result.get(k) for k in keys if k in result}
+        before = self.state["reports"].get(result["key"], {})
+        if result["status"] == "ok":
+            try:
+                entry["files"] = self._publish(result)
+            except OSError as exc:
+                result.update(status="failed", error=str(WriteError.from_os_error(exc, "publish it")))
+                entry.update(status="failed", error=result["error"])
+        if result["status"] == "ok":
+            self.state["reports"][result["key"]] = {
+                "fingerprint": fingerprint,
+                "status": "ok",
+                "vintage": vintage,
+                "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "seconds": result.get("seconds"),
+            }
+        else:
+            entry["failed_notebook"] = keep_failure(result, self.output, self.log)
+            self.state["reports"][result["key"]] = {
+                **before,
+                "status": "failed (previous version kept)" if before.get("published_at") else "failed",
+                "fingerprint": None,
+            }
+        self.record["reports"].append(entry)
+        self.results.append(result)
+        self.index_due = True
+
+    def _publish(self, result: dict) -> list[str]:
+        """The report's files into place, noted in the edition it belongs to (begun before the first)."""
+        from analysis.batch.editions import PendingEdition
+
+        regular = "-as-of-" not in result["key"]
+        if regular and self.draft is not None and self.edition is None:
+            self.edition = PendingEdition.begin(self.output, self.draft)
+        if regular and self.edition is not None:
+            self.edition.publishing(result["key"])
+        files = publish(result, self.staging, self.output)
+        if regular and self.edition is not None:
+            self.edition.published(result["key"])
+        return files
+
+    def say_stopped(self, stop: Stopped) -> None:
+        """The stop message counts the reports this run published, not those it started."""
+        published = sum(1 for r in self.results if r["status"] == "ok")
+        self.log(f"stopped by {stop}: {published} report(s) finished and published; the rest left as they were")
+        self.record["status"] = STATUS[EXIT_STOPPED]
+
+    # --- the end -----------------------------------------------------------------------------
+
+    def finish(self, code: int) -> int:
+        """Kernels down, staging removed, edition recorded, then state, index and record: whatever happened.
+
+        A signal during this waits for it to end.  A file that cannot be written is one line each, and
+        makes the exit code 1 when it was 0.  Returns the exit code, which the record states.
+        """
+        log = self.log
+        with self.signals.critical(stop_after=False):
+            if self.finished_:
+                return code
+            self.finished_ = True
+            if self.pool is not None:
+                # kernels still warming up, or running reports of a run that ends early, are not waited for
+                self.pool.shutdown(stop=code == EXIT_STOPPED or not self.built)
+            if self.staging is not None:
+                shutil.rmtree(self.staging, ignore_errors=True)
+            failed_writes = []
+            prune_chart_cache()
+            if self.edition is not None:
+                try:
+                    edition = self.edition.finish()
+                    if edition:
+                        self.record["edition"] = edition
+                        # changes.csv already says what this edition says it changed: nothing to remake
+                        self.state["changes_of"] = edition
+                        previous = self.edition.record.get("previous")
+                        self.say(f"edition {edition} recorded (previous: {previous or 'none, this is the first'})")
+                except OSError as exc:
+                    failed_writes.append(("the edition", exc))
+            for what, write in (
+                ("state", lambda: atomic_write_json(self.output / STATE_FILE, self.state)),
+                ("index", self._write_index),
+            ):
+                try:
+                    write()
+                except OSError as exc:
+                    failed_writes.append((f"the {what}", exc))
+            for what, exc in failed_writes:
+                log(f"error: could not write {what} ({exc.strerror or exc}); it is recorded when the disk allows")
+            if code == EXIT_OK and failed_writes:
+                code = EXIT_REPORT_FAILED
+            self.record.setdefault("status", STATUS.get(code, "failed"))
+            self.record["exit_code"] = code
+            self.record["seconds"] = round(time.perf_counter() - self.started, 2)
+            _write_record(self.output, self.record, log)
         return code
-    except Stopped as stop:
-        log(f"stopped by {stop}: {len(results)} report(s) finished and published; the rest left as they were")
-        record["status"] = "stopped"
-        raise
-    except SchedulerUnreachableError as exc:
-        log(f"error: the Dask scheduler {options.scheduler} cannot be reached ({exc})")
-        record["status"] = "failed"
-        code = EXIT_NO_SCHEDULER
-        return code
-    finally:
-        if pool is not None:
-            pool.shutdown(stop=record.get("status") == "stopped")
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
-        record.setdefault("status", "failed" if code else "ok")
-        record["seconds"] = round(time.perf_counter() - started, 2)
-        _finish(output, plan, state, vintage, record, log)
+
+    def _write_index(self) -> None:
+        if self.plan is not None and (self.index_due or not (self.output / "index.html").exists()):
+            write_index(self.output, self.plan, self.state, self.vintage or global_vintage())
+
+
+def _draft_edition(output: Path, raw: dict[str, str], vintage: str | None, git_commit: str | None):
+    from analysis.batch.editions import draft_edition
+
+    return draft_edition(output, config.processed_dir(), raw, vintage, git_commit)
 
 
 def _pool_size(options: RunOptions, reports: int) -> int:
@@ -440,111 +796,143 @@ def _pool_size(options: RunOptions, reports: int) -> int:
     return max(1, min(options.jobs, reports, os.cpu_count() or 1))
 
 
-class SchedulerUnreachableError(Exception):
-    pass
+# --- Dask --------------------------------------------------------------------------------------
+
+#: Seconds to wait for the scheduler to answer, and for a worker to be there while reports are due.
+DASK_CONNECT_SECONDS = 5
+DASK_NO_WORKER_SECONDS = 15
+_ADDRESS = re.compile(r"(?:(?:tcp|tls|ws|wss|ucx)://)?[\w.\-\[\]:]+:\d+|inproc://\S+")
 
 
-def _execute(todo, staging: Path, pool, vintage, options: RunOptions, state, record, output: Path, log) -> list[dict]:
-    """Run the reports; publish each one the moment it is complete, so a stop keeps what is done."""
-    results = []
-    progress = None
-    if options.progress and not options.quiet:
-        from tqdm import tqdm
+def check_scheduler_address(address: str | None) -> None:
+    """``--scheduler`` must look like a scheduler's address (checked before anything runs).
 
-        progress = tqdm(total=len(todo), unit="report", file=sys.stderr, leave=False)
-    parts_of = {task.key: parts for task, parts, _ in todo}
+    Raises
+    ------
+    PlanError
+        When it does not (exit 2).
+    """
+    from analysis.errors import PlanError
 
-    def finished(result: dict, index: int) -> None:
-        keys = ("key", "status", "seconds", "execute_seconds", "error", "kernel_replaced", "kernel_pid")
-        entry = {k: result.get(k) for k in keys if k in result}
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        if result["status"] == "ok":
-            entry["files"] = publish(result, staging, output)
-            state["reports"][result["key"]] = {
-                "fingerprint": parts_of[result["key"]],
-                "status": "ok",
-                "vintage": vintage,
-                "published_at": now,
-            }
-        else:
-            entry["failed_notebook"] = keep_failure(result, output, log)
-            before = state["reports"].get(result["key"], {})
-            state["reports"][result["key"]] = {
-                **before,
-                "status": "failed (previous version kept)" if before.get("published_at") else "failed",
-                "fingerprint": None,
-            }
-        record["reports"].append(entry)
-        results.append(result)
-        if progress is not None:
-            progress.set_postfix_str(f"{result['key']} {result['status']}")
-            progress.update(1)
-        elif not options.quiet:
-            log(f"[{index}/{len(todo)}] {result['key']} {result['status']} {result['seconds']} s")
-
-    try:
-        if options.scheduler:
-            _execute_on_dask([t for t, _, _ in todo], staging, vintage, options, finished)
-        else:
-            futures = [pool.submit(task, str(staging), vintage) for task, _, _ in todo]
-            for index, future in enumerate(as_completed(futures), 1):
-                finished(future.result(), index)
-    finally:
-        if progress is not None:
-            progress.close()
-    return results
+    if address is not None and not _ADDRESS.fullmatch(address):
+        raise PlanError(f"--scheduler {address}: not an address of a Dask scheduler (expected tcp://HOST:PORT)")
 
 
-def _execute_on_dask(tasks: list[Task], staging: Path, vintage, options: RunOptions, finished) -> None:
-    try:
+def dask_client(address: str):
+    """A client of the scheduler at ``address``, or an error within :data:`DASK_CONNECT_SECONDS` seconds.
+
+    Raises
+    ------
+    PlanError
+        When ``address`` is not an address (exit 2).
+    SchedulerUnreachableError
+        When nothing answers there, or what answers is not a Dask scheduler (exit 4).
+    """
+    check_scheduler_address(address)
+    outcome: dict = {}
+
+    def connect() -> None:
         from distributed import Client
-        from distributed import as_completed as dask_completed
 
-        client = Client(options.scheduler, timeout="5s")
-    except (OSError, TimeoutError) as exc:
-        raise SchedulerUnreachableError(str(exc)) from exc
-    with client:
-        root = str(config.project_root())
-        futures = client.map(build_report, tasks, staging=str(staging), root=root, vintage=vintage, pure=False)
-        for index, future in enumerate(dask_completed(futures), 1):
-            finished(future.result(), index)
-
-
-def _dry_run(tasks: list[Task], state: dict, output: Path, options: RunOptions, reason: str | None, log) -> int:
-    """Say what a run would rebuild and why, without running anything."""
-    if reason:
-        log(f"data stage: would run ({reason}); reports whose data then changes are rebuilt too")
-    else:
-        log("data stage: up to date")
-    package = package_fingerprint()
-    slices: dict = {}
-    for task in tasks:
-        parts = report_fingerprint(task, package, data_slice_fingerprint(task.reads, slices))
-        why = rebuild_reason(task, parts, state["reports"].get(task.key, {}), output, options.force)
-        log(f"{task.key}: {'rebuild (' + why + ')' if why else 'up to date'}")
-    return EXIT_OK
-
-
-def _finish(output: Path, plan, state: dict, vintage, record: dict, log) -> None:
-    """State, index and run record, written whatever happened; a full disk is reported, not raised."""
-    for what, write in (
-        ("state", lambda: atomic_write_json(output / STATE_FILE, state)),
-        ("index", lambda: write_index(output, plan, state, vintage)),
-    ):
         try:
-            if what == "index" and plan is None:
-                continue
-            write()
-        except OSError as exc:
-            log(f"error: could not write the {what} ({exc.strerror or exc})")
-    _write_record(output, record, log)
+            outcome["client"] = Client(address, timeout=f"{DASK_CONNECT_SECONDS}s", set_as_default=False)
+        except BaseException as exc:  # whatever the comm layer raises, it means: no scheduler there
+            outcome["error"] = exc
+            _forget_half_made(exc, Client)
+
+    thread = threading.Thread(target=connect, name="dask-connect", daemon=True)
+    thread.start()
+    thread.join(DASK_CONNECT_SECONDS + 5)
+    if "client" in outcome:
+        return outcome["client"]
+    why = outcome.get("error") or f"no answer within {DASK_CONNECT_SECONDS} s"
+    raise SchedulerUnreachableError(
+        f"the Dask scheduler {address} cannot be reached, or what answers there is not one ({_first_line(why)})"
+    )
 
 
-def _write_record(output: Path, record: dict, log=print) -> None:
-    stamp = record["started_at"].replace(":", "").replace("+0000", "Z")
+def _forget_half_made(error: BaseException, client_type) -> None:
+    """A client whose constructor failed would try to close itself for 10 s at exit, with a traceback: mark
+    it closed and stop its event loop (it is found in the frames of the error)."""
+    frame = error.__traceback__
+    while frame is not None:
+        client = frame.tb_frame.f_locals.get("self")
+        if isinstance(client, client_type):
+            client.status = "closed"
+            with contextlib.suppress(Exception):
+                client._loop_runner.stop()
+        frame = frame.tb_next
+    error.__traceback__ = None
+
+
+def _first_line(error) -> str:
+    text = str(error).strip().splitlines()
+    return (text[0] if text else type(error).__name__)[:200]
+
+
+def _execute_on_dask(todo: list[tuple], staging: Path, options: RunOptions, finished) -> None:
+    """The reports on a Dask cluster; ends with :class:`SchedulerUnreachableError` when the scheduler goes away
+    or has had no worker for :data:`DASK_NO_WORKER_SECONDS` seconds."""
+    from analysis.batch.execute import build_report, stop_worker_kernels
+
+    client = dask_client(options.scheduler)
+    root = str(config.project_root())
+    tasks = [task for task, _, _, _ in todo]
+    vintages = [vintage for _, _, vintage, _ in todo]
+    futures = client.map(build_report, tasks, [str(staging)] * len(tasks), [root] * len(tasks), vintages, pure=False)
+    pending, no_worker_since, checked = set(futures), None, time.monotonic()
     try:
-        atomic_write_json(output / "_runs" / f"run-{stamp}.json", record)
-        atomic_write_json(output / "_runs" / "latest.json", record)
+        while pending:
+            done = {future for future in pending if future.done()}
+            pending -= done
+            for future in done:
+                finished(future.result())
+            if pending and not done:
+                time.sleep(0.2)
+            if pending and time.monotonic() - checked > 2:
+                no_worker_since, checked = _check_workers(client, options.scheduler, no_worker_since), time.monotonic()
+    except Stopped:
+        with contextlib.suppress(Exception):
+            client.run(stop_worker_kernels, wait=True)
+        raise
+    except (OSError, TimeoutError) as exc:
+        raise SchedulerUnreachableError(
+            f"the Dask scheduler {options.scheduler} went away ({_first_line(exc)})"
+        ) from None
+    finally:
+        with contextlib.suppress(Exception):
+            client.cancel(list(pending))
+        with contextlib.suppress(Exception):
+            client.close(timeout=5)
+
+
+def _check_workers(client, address: str, since: float | None) -> float | None:
+    """When the scheduler has had no worker since ``since``; raises once that is too long."""
+    try:
+        workers = client.sync(client.scheduler.ncores, callback_timeout=5)
+    except Exception as exc:
+        raise SchedulerUnreachableError(f"the Dask scheduler {address} went away ({_first_line(exc)})") from None
+    if workers:
+        return None
+    since = since or time.monotonic()
+    if time.monotonic() - since > DASK_NO_WORKER_SECONDS:
+        raise SchedulerUnreachableError(
+            f"the Dask scheduler {address} has had no worker for {DASK_NO_WORKER_SECONDS} s; the reports due were "
+            "not built"
+        )
+    return since
+
+
+# --- records -----------------------------------------------------------------------------------
+
+
+def _write_record(output: Path, record: dict, log=print, latest: bool = True) -> None:
+    stamp = record["started_at"].replace(":", "").replace("+0000", "Z")
+    name = f"run-{stamp}.json" if latest else f"run-{stamp}-{record['status']}-{os.getpid()}.json"
+    try:
+        atomic_write_json(output / "_runs" / name, record)
+        if latest:
+            atomic_write_json(output / "_runs" / "latest.json", record)
     except OSError as exc:
         log(f"error: could not write the run record ({exc.strerror or exc}); it was: {json.dumps(record)[:2000]}")
 

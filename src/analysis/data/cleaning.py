@@ -31,7 +31,7 @@ from analysis import tables
 from analysis.data import parsing
 from analysis.data.curation import Curation
 from analysis.data.registry import Registry
-from analysis.data.schemas import CONFLICTS, EXCLUSIONS, INDICATOR_KEY, INDICATORS, SOURCES, TARGETS
+from analysis.data.schemas import CONFLICTS, EXCLUSIONS, INDICATOR_KEY, INDICATORS, OBSERVED_KINDS, SOURCES, TARGETS
 from analysis.errors import ParseError, Problem, RawDataError
 from analysis.i18n import t
 
@@ -186,6 +186,11 @@ def parse_row(raw: dict, registry: Registry, today: dt.date | None = None) -> tu
     def problem(column: str, message: str, expected: str) -> None:
         problems.append(Problem(file, row, column, message, expected))
 
+    for column in RAW_COLUMNS:
+        _cell(problems, file, row, column, parsing.visible_text_only, raw[column])
+    if problems:
+        return None, problems
+
     indicator = raw["indicator"].strip()
     entry = registry.indicator(indicator)
     if not indicator:
@@ -222,6 +227,14 @@ def parse_row(raw: dict, registry: Registry, today: dt.date | None = None) -> tu
     today_text = (today or dt.date.today()).isoformat()
     if published and published > today_text[: len(published)]:
         problem("published_date", f"'{published}' is after today ({today_text})", "a publication date that has passed")
+    begins = parsing.period_start(period) if period and kind in OBSERVED_KINDS else None
+    if published and begins and parsing.before(published, begins):
+        problem(
+            "published_date",
+            f"'{published}' is before the period it reports ({raw['period'].strip()}) began"
+            + ("" if begins == raw["period"].strip() else f" in {begins}"),
+            "the date the figure was published, once its period had begun (only targets and projections come earlier)",
+        )
     url = raw["source_url"].strip()
     if url and not re.match(r"https?://", url, re.IGNORECASE):
         problem(
@@ -430,6 +443,47 @@ def drop_duplicate_rows(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         reason = f"repeats {original['raw_file']} row {int(original['raw_row'])} cell for cell"
         excluded.append(_exclusion_row(row.to_dict(), "duplicate_row", reason))
     return raw[~repeated], pd.DataFrame(excluded, columns=EXCLUSION_COLUMNS)
+
+
+def repeated_across_files(raw: pd.DataFrame, age=None) -> list[Problem]:
+    """Rows that repeat, cell for cell, a row of another raw file: one problem each, at the newer file's row.
+
+    A figure copied into a second file would be counted twice, or (when the copy is kept and the first
+    row is the one set aside) blame the curation of the file it came from.
+
+    Parameters
+    ----------
+    age : callable, optional
+        File name -> sort key, oldest first (a file an edition published before one none has); default:
+        the name.
+
+    Returns
+    -------
+    list of Problem
+        One per repeating row, naming the file and row it repeats.
+    """
+    if raw.empty:
+        return []
+    age = age or (lambda name: name)
+    repeated = raw[raw.duplicated(subset=RAW_COLUMNS, keep=False)]
+    problems = []
+    for _, group in repeated.groupby(RAW_COLUMNS, sort=False, dropna=False):
+        if group["raw_file"].nunique() < 2:
+            continue  # repeats inside one file are set aside by drop_duplicate_rows
+        rows = sorted(zip(group["raw_file"], group["raw_row"], strict=True), key=lambda fr: (age(fr[0]), int(fr[1])))
+        first_file, first_row = rows[0]
+        problems.extend(
+            Problem(
+                file,
+                int(row),
+                None,
+                f"repeats {first_file} row {int(first_row)} cell for cell",
+                f"each figure in one raw file (delete this row; it is in {first_file})",
+            )
+            for file, row in rows[1:]
+            if file != first_file
+        )
+    return sorted(problems, key=lambda p: (p.file, p.row))
 
 
 def apply_exclusion_rules(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -130,6 +130,28 @@ def detect_convention(*texts: str) -> str:
 MAX_DIGITS = 20
 
 
+#: Characters that change how a text displays or compares without being seen: bidi marks, embeddings,
+#: overrides and isolates, zero-width spaces and joiners, the word joiner, a byte-order mark inside a cell.
+_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def visible_text_only(text: str) -> None:
+    """Reject bidi and zero-width control characters and other control codes (tab and newline pass).
+
+    Raises
+    ------
+    ParseError
+        Naming the first such character and where it is.
+    """
+    for position, ch in enumerate(text or "", 1):
+        if _INVISIBLE.match(ch) or (unicodedata.category(ch) == "Cc" and ch not in "\t\n\r"):
+            name = unicodedata.name(ch, "control character")
+            raise ParseError(
+                f"invisible control character U+{ord(ch):04X} ({name}) at character {position}",
+                "plain text (retype the cell, or paste it as plain text)",
+            )
+
+
 def ascii_digits_only(text: str) -> None:
     """Reject digits other than 0-9 (Arabic-Indic, full-width, Devanagari...): Python would read them.
 
@@ -589,6 +611,31 @@ def parse_period(text: str) -> ParsedPeriod:
 _YEAR_NOT_STATED = ("year not stated", "year/average not stated", "exact year", "data year not stated")
 
 
+#: First month of a part of a year (a half, quarter or nine months starts in January unless listed).
+_PART_START_MONTH = {"H2": 7, "Q2": 4, "Q3": 7, "Q4": 10}
+
+
+def period_start(period: ParsedPeriod) -> str | None:
+    """When a period begins, as 'YYYY' or 'YYYY-MM' (None when the source does not say, or only roughly)."""
+    if period.approximate or period.period == "unstated":
+        return None
+    if period.span_start is not None:
+        return str(period.span_start)
+    if period.year is None or period.period == "annual":
+        return None
+    if re.fullmatch(r"M\d{2}", period.period):
+        return f"{period.year}-{period.period[1:]}"
+    month = _PART_START_MONTH.get(period.period)
+    return f"{period.year}-{month:02d}" if month else str(period.year)
+
+
+def before(date: str, other: str) -> bool:
+    """True when the partial date ``date`` is certainly before ``other`` ('2019-01-01' before '2025'; '2025'
+    is not before '2025-07')."""
+    length = min(len(date), len(other))
+    return date[:length] < other[:length]
+
+
 def _year_not_stated(raw: str, main: str, note: str | None) -> ParsedPeriod | None:
     """A figure whose year the source did not state: period "unstated", never placed in a year's series.
 
@@ -655,8 +702,8 @@ def date_sort_key(date: str | None) -> str:
 # --- geography and estimators ------------------------------------------------------------
 
 ACCEPTED_GEOGRAPHY = (
-    "a place listed in data/registry/places.yml (HCMC, Vietnam, Hanoi, Da Nang, ...) with an optional note "
-    "such as '(merged)', '(pre-merger)', '(city level)'"
+    "a place listed in data/registry/places.yml, in either language (HCMC, TP.HCM, Vietnam, Hà Nội, Da Nang, ...), "
+    "with an optional note such as '(merged)', '(pre-merger)', '(city level)'"
 )
 #: Months of a year that fall before a mid-year boundary change (2025-07-01): H1, Q1-Q2, M01-M06.
 _FIRST_HALF = ("H1", "Q1", "Q2", "M01", "M02", "M03", "M04", "M05", "M06")
@@ -692,7 +739,9 @@ def parse_geography(text: str, places: Registry) -> ParsedGeography:
         raise ParseError(f"'{raw}' names several places in one row", "one place per row")
     place = places.place_for(name)
     if place is None:
-        raise ParseError(f"unknown place '{name}'", ACCEPTED_GEOGRAPHY)
+        nearest = places.nearest_places(name)
+        hint = f"; did you mean {' or '.join(nearest)}?" if nearest else ""
+        raise ParseError(f"unknown place '{name}'{hint}", ACCEPTED_GEOGRAPHY)
     lowered = note.lower()
     if "/" in lowered and "level" in lowered:
         raise ParseError(f"'{raw}' names several levels in one row", "one level per row")

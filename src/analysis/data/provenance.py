@@ -91,7 +91,8 @@ def read_sidecar(path: Path) -> dict:
     return document if isinstance(document, dict) else {"_not_a_mapping": document}
 
 
-def _field(document: dict, section: tuple[str, ...], name: str):
+def sidecar_field(document: dict, section: tuple[str, ...], name: str):
+    """A field of a parsed sidecar (``("meta", "origin"), "title"``), or None."""
     node = document
     for key in section:
         node = node.get(key) if isinstance(node, dict) else None
@@ -121,7 +122,7 @@ def check_checksum(path: Path, require_sidecar: bool = True) -> list[Problem]:
         if require_sidecar:
             return [Problem(name, None, None, f"no provenance sidecar {sidecar_path(path).name}", expected)]
         return []
-    missing = [".".join((*section, field)) for section, field in REQUIRED_FIELDS if not _field(meta, section, field)]
+    missing = [".".join((*section, f)) for section, f in REQUIRED_FIELDS if not sidecar_field(meta, section, f)]
     if missing:
         return [Problem(sidecar_path(path).name, None, None, f"sidecar lacks {', '.join(missing)}", expected)]
     recorded = meta["outs"]["sha256"]

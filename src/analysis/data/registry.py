@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,13 +89,21 @@ class Registry:
 
     def nearest_indicators(self, indicator_id: str, count: int = 3) -> list[str]:
         """Known ids closest to a misspelt one (case-insensitive), best first."""
-        lowered = {key.lower(): key for key in self.indicators}
-        close = difflib.get_close_matches(indicator_id.lower(), list(lowered), n=count, cutoff=0.6)
-        return [lowered[key] for key in close]
+        return nearest(indicator_id, self.indicators, count)
 
     def place_for(self, alias: str) -> Place | None:
-        """The place a raw geography names ("HCMC", "Da Nang"), or None."""
-        return self.places.get(self._aliases.get(alias.strip().lower(), ""))
+        """The place a raw geography names, in either language, with or without diacritics, or None.
+
+        "HCMC", "TP.HCM", "Thành phố Hồ Chí Minh", "Hà Nội" and "ha noi" all name a place: the text is
+        compared with every alias and name of the registry as :func:`place_key` folds them.
+        """
+        return self.places.get(self._aliases.get(place_key(alias), ""))
+
+    def nearest_places(self, alias: str, count: int = 2) -> list[str]:
+        """Names of the places closest to an unknown one ("Ha Noii" -> "Hà Nội (Hanoi)"), best first."""
+        close = difflib.get_close_matches(place_key(alias), list(self._aliases), n=count * 3, cutoff=0.75)
+        ids = list(dict.fromkeys(self._aliases[key] for key in close))[:count]
+        return [f"{self.places[i].name['vi']} ({self.places[i].name['en']})" for i in ids]
 
     def boundary_ids(self) -> set[str]:
         """Every boundary id a processed row can carry."""
@@ -127,6 +136,12 @@ class Registry:
         """True for an estimator family of official statistics (``independent: true`` in estimators.yml)."""
         family = self.estimators.get(estimator)
         return bool(family and family.independent)
+
+
+def nearest(value: str, known, count: int = 1, cutoff: float = 0.6) -> list[str]:
+    """The known values closest to a misspelt one (case-insensitive), best first."""
+    lowered = {str(key).lower(): key for key in known}
+    return [lowered[key] for key in difflib.get_close_matches(value.lower(), list(lowered), n=count, cutoff=cutoff)]
 
 
 def _pair(value, where: str, key: str) -> dict[str, str]:
@@ -253,14 +268,35 @@ def parse_estimators(
     return out, tuple(str(w).lower() for w in document.get("negations") or ())
 
 
+#: Words that say what kind of place a name is ("Thành phố Hồ Chí Minh", "Da Nang city"): not part of the name.
+_PLACE_WORDS = re.compile(r"^(?:thanh pho|tp|tinh|city of|province of) | (?:city|province)$")
+
+
+def place_key(name: str) -> str:
+    """A place name folded for comparison: no diacritics (đ -> d), lower case, punctuation as spaces,
+    without the words "thành phố", "TP", "tỉnh", "city", "province" around it ("TP.HCM" -> "hcm")."""
+    decomposed = unicodedata.normalize("NFKD", name.replace("đ", "d").replace("Đ", "D"))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    words = " ".join(re.findall(r"[a-z0-9]+", plain))
+    return _PLACE_WORDS.sub("", words).strip() or words
+
+
+def _place_keys(places: dict[str, Place]) -> dict[str, str]:
+    """Every folded alias and name (both languages) -> place id."""
+    keys = {}
+    for place in places.values():
+        for name in (*place.aliases, *place.name.values()):
+            keys.setdefault(place_key(name), place.id)
+    return keys
+
+
 @functools.cache
 def _load(directory: str, stamp: tuple) -> Registry:
     folder = Path(directory)
     indicators = parse_indicators(_read(folder / "indicators.yml"))
     places = parse_places(_read(folder / "places.yml"))
     estimators, negations = parse_estimators(_read(folder / "estimators.yml"))
-    aliases = {alias: place.id for place in places.values() for alias in place.aliases}
-    return Registry(indicators, places, estimators, negations, aliases)
+    return Registry(indicators, places, estimators, negations, _place_keys(places))
 
 
 def registry_files(directory: Path | None = None) -> list[Path]:

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from analysis import __version__, config, tables
 from analysis.data.cleaning import (
@@ -21,50 +22,30 @@ from analysis.data.cleaning import (
     prepare_records,
     published_by,
     read_raw_file,
+    repeated_across_files,
     resolve,
 )
 from analysis.data.curation import Curation, load_curation
-from analysis.data.provenance import check_checksum, sha256_of
-from analysis.data.registry import load_registry, registry_files
+from analysis.data.files import check_published, input_files, lock, published_checksums, raw_files
+from analysis.data.provenance import check_checksum, read_sidecar, sha256_of, sidecar_field
+from analysis.data.registry import load_registry
 from analysis.data.schemas import SCHEMAS
 from analysis.errors import Problem, RawDataError
 
 MANIFEST = "clean_manifest.json"
-
-
-def raw_files(directory: Path | None = None) -> list[Path]:
-    """The raw CSV files, in name order."""
-    return sorted((directory or config.raw_dir()).glob("*.csv"))
-
-
-def lock(timeout: float = 900):
-    """The lock of ``data/processed``: whoever writes the processed tables holds it.
-
-    Two batch runs into different output folders, or a run and a ``clean``, take turns instead of
-    writing the same tables at once.  Returns a ``filelock.FileLock`` (a context manager).
-    """
-    from filelock import FileLock
-
-    folder = config.processed_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(folder / ".lock"), timeout=timeout, thread_local=False)
-
-
-def input_files() -> list[Path]:
-    """Every file the data stage reads: raw files, the curation list and the registry."""
-    curation = [config.curation_file()] if config.curation_file().exists() else []
-    return [*raw_files(), *curation, *registry_files()]
+__all__ = ["input_files", "lock", "raw_files"]  # the stage's files live in analysis.data.files
 
 
 def _curation(path: Path | None) -> Curation:
     return load_curation(path if path is not None else config.curation_file())
 
 
-def validate_files(paths: list[Path], curation: Path | None = None) -> list[Problem]:
+def validate_files(paths: list[Path], curation: Path | None = None, editions: Path | None = None) -> list[Problem]:
     """Check raw files against the raw schema, the registry and the parsers, as ``clean`` would.
 
-    A file inside ``data/raw`` must have a sidecar whose checksum matches; a candidate file
-    elsewhere is checked for content only.
+    A file inside ``data/raw`` must have a sidecar whose checksum matches, and hold the bytes an edition
+    published (``editions``, default ``reports/editions``); a candidate file elsewhere is checked for
+    content only.  A row that repeats a row of another raw file is a problem at the newer file's row.
 
     Returns
     -------
@@ -75,28 +56,57 @@ def validate_files(paths: list[Path], curation: Path | None = None) -> list[Prob
     exclusions = _curation(curation)
     registry = load_registry()
     raw_dir = config.raw_dir().resolve()
+    published = published_checksums(editions)
+    checked = {path.resolve() for path in paths}
+    frames = []
     for path in paths:
         if not path.exists():
             problems.append(Problem(str(path), None, None, "file not found", "an existing CSV file"))
             continue
         inside_raw = path.resolve().parent == raw_dir
         problems.extend(check_checksum(path, require_sidecar=inside_raw))
+        if inside_raw:
+            problems.extend(check_published(path, published))
         frame, shape_problems = read_raw_file(path)
         problems.extend(shape_problems)
         if any(p.row == 1 and p.column in RAW_COLUMNS for p in shape_problems):
             continue
+        frames.append(frame)
         _, _, row_problems = parse_rows(frame, exclusions, registry)
         problems.extend(row_problems)
+    # a row repeated from another file is found against every raw file, not only those checked
+    frames += [read_raw_file(p)[0] for p in raw_files() if p.resolve() not in checked]
+    outside = {p.name for p in paths if p.resolve().parent != raw_dir}
+    repeats = repeated_across_files(pd.concat(frames, ignore_index=True), _age(published, outside)) if frames else []
+    problems.extend(p for p in repeats if p.file in {path.name for path in paths})
     return problems
 
 
-def read_raw(raw_directory: Path | None = None) -> tuple[pd.DataFrame, list[Path]]:
-    """Every raw file's rows (as text), after checking each file's checksum and columns.
+def _age(published: dict, outside: set[str] = frozenset()):
+    """Sort key of a raw file, oldest first: published by an edition, then in ``data/raw`` by the date its
+    sidecar says it was retrieved, then a candidate file elsewhere."""
+
+    def key(name: str) -> tuple:
+        if name in outside:
+            return (2, "", name)
+        try:
+            sidecar = read_sidecar(config.raw_dir() / name)
+        except yaml.YAMLError:
+            sidecar = {}
+        retrieved = str(sidecar_field(sidecar, ("meta", "origin"), "date_accessed") or "")
+        return (0 if name in published else 1, retrieved, name)
+
+    return key
+
+
+def read_raw(raw_directory: Path | None = None, editions: Path | None = None) -> tuple[pd.DataFrame, list[Path]]:
+    """Every raw file's rows (as text), after checking each file's checksum, bytes as published, and columns.
 
     Raises
     ------
     RawDataError
-        When there is no raw file, or a file fails its checksum or has the wrong shape.
+        When there is no raw file, a file fails its checksum, differs from what an edition published
+        (``editions``, default ``reports/editions``), has the wrong shape, or repeats another file's row.
     """
     paths = raw_files(raw_directory)
     if not paths:
@@ -104,14 +114,18 @@ def read_raw(raw_directory: Path | None = None) -> tuple[pd.DataFrame, list[Path
         raise RawDataError([Problem(str(folder), None, None, "no raw CSV files", "data/raw/*.csv")])
     problems: list[Problem] = []
     frames = []
+    published = published_checksums(editions)
     for path in paths:
         problems.extend(check_checksum(path))
+        problems.extend(check_published(path, published))
         frame, shape_problems = read_raw_file(path)
         problems.extend(shape_problems)
         frames.append(frame)
+    raw = pd.concat(frames, ignore_index=True)
+    problems.extend(repeated_across_files(raw, _age(published)))
     if problems:
         raise RawDataError(problems)
-    return pd.concat(frames, ignore_index=True), paths
+    return raw, paths
 
 
 def clean_in_memory(
@@ -154,21 +168,27 @@ def resolve_tables(visible: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def clean(
-    raw_directory: Path | None = None, output_directory: Path | None = None, curation: Path | None = None
+    raw_directory: Path | None = None,
+    output_directory: Path | None = None,
+    curation: Path | None = None,
+    editions: Path | None = None,
 ) -> dict[str, Path]:
     """Clean every raw file and publish the processed tables (with their data dictionaries) atomically.
+
+    The caller holds the data's lock (:func:`analysis.data.files.lock`).
 
     Raises
     ------
     RawDataError
-        When a raw file fails its checksum, its schema or its parsers; nothing is written then.
+        When a raw file fails its checksum, differs from what an edition published (``editions``), or fails
+        its schema or its parsers; nothing is written then.
 
     Returns
     -------
     dict of str to Path
         Table name -> published CSV path.
     """
-    raw, paths = read_raw(raw_directory)
+    raw, paths = read_raw(raw_directory, editions)
     result = clean_frames(raw, _curation(curation), load_registry())
     checksums = {p.name: sha256_of(p) for p in paths}
     manifest = {

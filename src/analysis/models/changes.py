@@ -50,7 +50,8 @@ def content_fingerprint(folder: Path) -> str:
 
 def latest_edition(editions: Path) -> Edition | None:
     """The newest edition under ``editions`` (``reports/editions``), or None before the first."""
-    records = sorted(editions.glob("*/edition.json")) if editions.exists() else []
+    # an edition still being recorded (.pending-<id>, see analysis.batch.editions) is not one yet
+    records = sorted(p for p in editions.glob("[!.]*/edition.json")) if editions.exists() else []
     for record_path in reversed(records):
         folder = record_path.parent
         try:

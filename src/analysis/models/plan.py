@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from analysis import config
+from analysis.data.registry import Registry, load_registry, nearest
 from analysis.errors import PlanError
 from analysis.storage import parse_yaml
 
@@ -197,3 +198,64 @@ def load_assessment_plan(path: Path | None = None) -> tuple[PlanEntry, ...]:
     """
     document, name = _read_plan(path)
     return parse_assessment_plan(document, name)
+
+
+# --- a report's parameters -----------------------------------------------------------------
+
+#: Parameters (of any notebook) that name something of the registry, with what they must name; "" is
+#: allowed for those that may be left out.
+_NAMED = {
+    "indicator": ("indicators", "an indicator of data/registry/indicators.yml", False),
+    "show_indicator": ("indicators", "an indicator of data/registry/indicators.yml", False),
+    "boundary": ("boundaries", "a boundary of data/registry/places.yml", False),
+    "merged_boundary": ("boundaries", "a boundary of data/registry/places.yml", True),
+    "primary_estimator": ("estimators", "an estimator family of data/registry/estimators.yml", True),
+    "lang": ("languages", "a language of the reports", False),
+    "title_key": ("texts", "a text of src/analysis/locale/*.yml", False),
+}
+
+
+def report_parameter_problems(
+    parameters: dict, registry: Registry | None = None, plan: tuple[PlanEntry, ...] | None = None
+) -> list[str]:
+    """What is wrong with a report's parameters, before anything runs: each names the parameter, its value
+    and the nearest valid value.
+
+    Every indicator, boundary, estimator, language and title must exist, and an indicator and a
+    boundary must fit together: the boundary is one ``data/assessment_plan.yml`` assesses the
+    indicator at (a city indicator with the national boundary has no target to show).
+    """
+    from analysis.i18n import LANGUAGES, catalogue
+
+    registry = registry or load_registry()
+    plan = load_assessment_plan() if plan is None else plan
+    known = {
+        "indicators": set(registry.indicators),
+        "boundaries": registry.boundary_ids(),
+        "estimators": set(registry.estimators),
+        "languages": set(LANGUAGES),
+        "texts": set.intersection(*(set(catalogue(lang)) for lang in LANGUAGES)),
+    }
+    problems, valid = [], {}
+    for name, (kind, what, optional) in _NAMED.items():
+        value = parameters.get(name)
+        if not isinstance(value, str) or (optional and value == ""):
+            continue  # absent, or of the wrong type (checked against the notebook's parameters cell)
+        if value in known[kind]:
+            valid[name] = value
+            continue
+        close = nearest(value, known[kind], cutoff=0.5)
+        hint = f"did you mean '{close[0]}'?" if close else f"valid: {', '.join(sorted(known[kind])[:12])}"
+        problems.append(f"parameter {name}='{value}' is not {what}; {hint}")
+    indicator = valid.get("indicator")
+    assessed = [entry.boundary for entry in plan if entry.indicator == indicator]
+    for name in ("boundary", "merged_boundary"):
+        boundary = valid.get(name)
+        if indicator and boundary and boundary not in assessed:
+            close = (nearest(boundary, assessed, cutoff=0.5) or assessed)[:1]
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            problems.append(
+                f"parameter {name}='{boundary}' does not fit indicator='{indicator}': data/assessment_plan.yml "
+                f"assesses it at {', '.join(assessed) or 'no boundary'}, so the report would have no target{hint}"
+            )
+    return problems

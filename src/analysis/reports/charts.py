@@ -7,6 +7,11 @@ axes follow the report's language (decimal commas in Vietnamese).
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import os
+from io import BytesIO
 from pathlib import Path
 
 import matplotlib
@@ -33,6 +38,88 @@ COLOURS = {
 #: A fan chart's vertical axis shows the observations, the targets and the 80% band with this headroom;
 #: a 95% band reaching far beyond is cut at the edge (the table gives its value).
 HEADROOM = 1.15
+
+
+# --- the chart cache ---------------------------------------------------------------------
+#
+# In a batch run (``ANALYSIS_CHART_CACHE`` names a folder) a chart is drawn once for the inputs it is given:
+# its PNG is kept under a hash of the chart function, its arguments and the package code, so that a report
+# rebuilt because other data changed redraws only the charts whose data changed.  In JupyterLab, where the
+# code may change under a running kernel, every chart is drawn.
+
+
+class CachedChart:
+    """A chart whose PNG was drawn before for the same inputs (stands in for its figure)."""
+
+    def __init__(self, png: bytes):
+        self.png = png
+
+
+@functools.cache
+def _code_key() -> str:
+    from analysis.data.provenance import package_fingerprint
+
+    return package_fingerprint() + matplotlib.__version__
+
+
+def _feed(digest, value) -> None:
+    """Everything a chart argument holds, into ``digest`` (frames and series by their values and labels)."""
+    if isinstance(value, pd.DataFrame):
+        digest.update(repr(("frame", list(value.columns), list(value.dtypes))).encode())
+        digest.update(pd.util.hash_pandas_object(value, index=True).values.tobytes())
+    elif isinstance(value, pd.Series):
+        digest.update(repr(("series", value.name, value.dtype)).encode())
+        digest.update(pd.util.hash_pandas_object(value, index=True).values.tobytes())
+    elif isinstance(value, dict):
+        for key in sorted(value, key=repr):
+            digest.update(repr(key).encode())
+            _feed(digest, value[key])
+    elif isinstance(value, list | tuple):
+        digest.update(f"[{len(value)}".encode())
+        for item in value:
+            _feed(digest, item)
+    else:
+        digest.update(repr(value).encode())
+
+
+def cached(draw):
+    """Decorate a chart function: in a batch run, return the PNG drawn before for the same arguments."""
+
+    @functools.wraps(draw)
+    def chart(*args, **kwargs):
+        folder = os.environ.get("ANALYSIS_CHART_CACHE")
+        if not folder:
+            return draw(*args, **kwargs)
+        digest = hashlib.sha256(f"{draw.__name__}\x1f{_code_key()}".encode())
+        _feed(digest, (args, kwargs))
+        path = Path(folder) / f"{draw.__name__}-{digest.hexdigest()[:32]}.png"
+        try:
+            chart = CachedChart(path.read_bytes())
+            os.utime(path)  # used: kept by the batch's pruning
+            return chart
+        except OSError:
+            figure = draw(*args, **kwargs)
+            figure.cache_path = path
+            return figure
+
+    return chart
+
+
+def png_of(figure) -> bytes:
+    """A chart as PNG (the figure is closed); a drawn chart whose inputs are keyed is kept for the next run."""
+    if isinstance(figure, CachedChart):
+        return figure.png
+    buffer = BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    data = buffer.getvalue()
+    path = getattr(figure, "cache_path", None)
+    if path is not None:
+        from analysis.storage import atomic_write_bytes
+
+        with contextlib.suppress(OSError):  # a cache that cannot be written is only slower
+            atomic_write_bytes(path, data)
+    return data
 
 
 def use_style() -> None:
@@ -62,6 +149,7 @@ def target_groups(targets: list[dict]) -> list[list[dict]]:
     return groups
 
 
+@cached
 def fan_chart(
     forecasts: pd.DataFrame,
     observations: dict[str, pd.Series],
@@ -164,6 +252,7 @@ def fan_chart(
     return fig
 
 
+@cached
 def peers_chart(
     figures: pd.DataFrame, targets: dict, place_names: dict, family_names: dict, lang: str, target_year: int = 2030
 ) -> plt.Figure:
@@ -229,6 +318,7 @@ def peers_chart(
     return fig
 
 
+@cached
 def calibration_chart(bins: pd.DataFrame, lang: str) -> plt.Figure:
     """Reliability diagram: mean forecast probability against observed frequency per bin."""
     use_style()
@@ -255,6 +345,7 @@ def calibration_chart(bins: pd.DataFrame, lang: str) -> plt.Figure:
     return fig
 
 
+@cached
 def track_record_chart(record: pd.DataFrame, lang: str) -> plt.Figure:
     """Each target's probability as it stood at the end of each earlier year; filled marker: met, hollow: not met."""
     from analysis.reports import labels

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import html
 import re
-from io import BytesIO
 
 import pandas as pd
 
@@ -30,14 +29,12 @@ def download_link(data: pd.DataFrame, name: str, lang: str) -> str:
 def figure_html(fig, alt: str = "", data: pd.DataFrame | None = None, name: str = "chart", lang: str = "vi") -> str:
     """A matplotlib figure as an embedded PNG ``<figure>`` with its alt text and, given ``data``, a CSV download.
 
-    The figure is closed.  ``alt`` says what the chart shows (latest value, target, band), not only its title.
+    The figure is closed (it may be a chart drawn before: :func:`analysis.reports.charts.png_of`).
+    ``alt`` says what the chart shows (latest value, target, band), not only its title.
     """
-    import matplotlib.pyplot as plt
+    from analysis.reports.charts import png_of
 
-    buffer = BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    image = base64.b64encode(buffer.getvalue()).decode()
+    image = base64.b64encode(png_of(fig)).decode()
     link = download_link(data, name, lang) if data is not None and not data.empty else ""
     return f'<figure class="chart"><img alt="{html.escape(alt)}" src="data:image/png;base64,{image}"/>{link}</figure>'
 

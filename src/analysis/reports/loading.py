@@ -10,7 +10,8 @@ parameters it was given, without a separate command.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -18,9 +19,10 @@ import pandas as pd
 from analysis import config, tables
 from analysis.data import stage as data_stage
 from analysis.data.provenance import sha256_of
+from analysis.errors import PlanError
 from analysis.models import stage as model_stage
 from analysis.models.assessment import observed_series
-from analysis.models.plan import PlanEntry, load_assessment_plan, load_peers
+from analysis.models.plan import PlanEntry, load_assessment_plan, load_peers, report_parameter_problems
 from analysis.models.schemas import SCHEMAS
 from analysis.storage import parse_yaml
 
@@ -35,9 +37,15 @@ def _recorded_inputs(folder: Path, table: str) -> dict[str, str]:
 
 
 def _stale(folder: Path, table: str, inputs: list[Path]) -> bool:
-    """True when ``table`` is missing or was made from inputs other than those on disk now."""
+    """True when ``table`` is missing or was made from inputs other than those on disk now.
+
+    In a batch run's kernels (``ANALYSIS_TABLES_READY``) a table that exists is never stale: the run made
+    the tables from the inputs it fingerprinted, and a figure added since is for the next run.
+    """
     if not (folder / f"{table}.csv").exists():
         return True
+    if os.environ.get("ANALYSIS_TABLES_READY"):
+        return False
     recorded = _recorded_inputs(folder, table)
     return any(recorded.get(path.name) != (sha256_of(path) if path.exists() else None) for path in inputs)
 
@@ -65,6 +73,7 @@ class ReportData:
 
     lang: str
     as_of: int = 0
+    _checked: set = field(default_factory=set, repr=False, compare=False)
 
     @functools.cached_property
     def plan(self) -> tuple[PlanEntry, ...]:
@@ -173,8 +182,27 @@ class ReportData:
         self.track_record  # noqa: B018 - the track record makes both tables
         return tables.read("forecast_checks", SCHEMAS["forecast_checks"])
 
+    def check(self, **parameters: str) -> None:
+        """A clear error for a notebook parameter the registry does not know, or an indicator and a boundary
+        that do not fit together (a report in JupyterLab, or run with papermill, says which and the nearest
+        valid value instead of showing empty sections).
+
+        Raises
+        ------
+        PlanError
+            Naming the parameter, its value and the nearest valid value.
+        """
+        key = tuple(sorted(parameters.items()))
+        if key in self._checked:
+            return
+        problems = report_parameter_problems(parameters, plan=self.plan)
+        if problems:
+            raise PlanError("; ".join(problems))
+        self._checked.add(key)
+
     def entry(self, indicator: str, boundary: str) -> PlanEntry | None:
-        """The plan entry of an indicator and boundary, if it is assessed."""
+        """The plan entry of an indicator and boundary (both checked: see :meth:`check`)."""
+        self.check(indicator=indicator, boundary=boundary)
         return next((e for e in self.plan if e.indicator == indicator and e.boundary == boundary), None)
 
     def observed(self, indicator: str, boundary: str) -> dict[str, pd.Series]:
@@ -187,7 +215,8 @@ class ReportData:
         return frame[(frame.indicator == indicator) & (frame.boundary == boundary) & (frame.estimator == estimator)]
 
     def assessed(self, indicator: str, boundary: str) -> pd.DataFrame:
-        """Rows of ``assessments`` for one indicator and boundary."""
+        """Rows of ``assessments`` for one indicator and boundary (both checked: see :meth:`check`)."""
+        self.check(indicator=indicator, boundary=boundary)
         frame = self.assessments
         return frame[(frame.indicator == indicator) & (frame.boundary == boundary)]
 

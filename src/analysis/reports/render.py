@@ -50,29 +50,50 @@ def notebook_body(notebook) -> str:
     RuntimeError
         When a cell has an error output (a report is never built from a failed notebook).
     """
-    from nbconvert.filters import markdown2html
-
     parts = []
-    for cell in notebook.cells:
+    for cell in notebook["cells"]:
         tags = set(cell.get("metadata", {}).get("tags", []))
         if tags & set(REMOVED_TAGS):
             continue
-        if cell.cell_type == "markdown":
-            parts.append(markdown2html(cell.source))
+        source = "".join(cell.get("source", ""))
+        if cell["cell_type"] == "markdown":
+            # imported only for a Markdown cell that stays (every cell of the shipped reports is an analyst
+            # note): nbconvert is not among a kernel's warm imports
+            from nbconvert.filters import markdown2html
+
+            parts.append(markdown2html(source))
             continue
-        if cell.cell_type != "code":
+        if cell["cell_type"] != "code":
             continue
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if "text/html" in data:
                 parts.append("".join(data["text/html"]) if isinstance(data["text/html"], list) else data["text/html"])
             elif "image/png" in data:
-                parts.append(
-                    f'<figure class="chart"><img src="data:image/png;base64,{data["image/png"].strip()}"/></figure>'
-                )
+                image = "".join(data["image/png"]).strip()
+                parts.append(f'<figure class="chart"><img src="data:image/png;base64,{image}"/></figure>')
             elif output.get("output_type") == "error":
                 raise RuntimeError(f"notebook has an error output: {output.get('ename')}: {output.get('evalue')}")
     return "\n".join(parts)
+
+
+def check_verdict(body: str) -> None:
+    """A report with a verdict section must show a target in it: an empty verdict is a failed report.
+
+    Raises
+    ------
+    RuntimeError
+        When the section under the verdict heading lists nothing (no assessed target for its parameters).
+    """
+    start = body.find('<h2 id="h-verdict">')
+    if start < 0:
+        return
+    end = body.find("<h2 ", start + 1)
+    if "<li>" not in body[start : end if end > 0 else len(body)]:
+        raise RuntimeError(
+            "the verdict section shows no target: no assessed target matches the report's indicator and boundary "
+            "(data/assessment_plan.yml), or their assessments are missing"
+        )
 
 
 def page_html(
@@ -82,7 +103,13 @@ def page_html(
 
     The first section (the verdict) stays on page one under the title block; the contents
     list follows it.
+
+    Raises
+    ------
+    RuntimeError
+        When the verdict section shows no target (:func:`check_verdict`).
     """
+    check_verdict(body)
     headings = re.findall(r'<h2 id="([^"]+)">(.*?)</h2>', body)
     starts = [m.start() for m in re.finditer(r"<h2 ", body)]
     first_section, rest = (body[: starts[1]], body[starts[1] :]) if len(starts) > 1 else (body, "")
@@ -115,10 +142,14 @@ def notebook_to_html(
     as_of: int | None = None,
     produced: dt.date | None = None,
 ) -> str:
-    """A self-contained HTML page from an executed notebook (see :func:`page_html`)."""
-    import nbformat
+    """A self-contained HTML page from an executed notebook (see :func:`page_html`).
 
-    notebook = nbformat.read(str(notebook_path), as_version=4)
+    The notebook is read as the JSON it is (nbformat 4, written by the batch); nbformat itself is not
+    needed to render it.
+    """
+    import json
+
+    notebook = json.loads(Path(notebook_path).read_text(encoding="utf-8"))
     return page_html(notebook_body(notebook), lang, title, vintage, as_of, produced)
 
 
