@@ -89,7 +89,7 @@ def check_verdict(body: str) -> None:
     if start < 0:
         return
     end = body.find("<h2 ", start + 1)
-    if "<li>" not in body[start : end if end > 0 else len(body)]:
+    if "<li" not in body[start : end if end > 0 else len(body)]:
         raise RuntimeError(
             "the verdict section shows no target: no assessed target matches the report's indicator and boundary "
             "(data/assessment_plan.yml), or their assessments are missing"
