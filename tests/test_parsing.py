@@ -15,6 +15,7 @@ from analysis.data.parsing import (
     parse_period,
     parse_published_date,
     parse_value,
+    rank_group_from_text,
     without_unit,
 )
 from analysis.data.registry import load_registry
@@ -117,11 +118,37 @@ def test_words_meaning_all_are_100():
         ("fourth", False, 4, "rank", None),
         ("một trong 3 tỉnh, thành", False, 3, "top_k", None),
         ("05 (0,688)", True, 5, "rank", None),
+        # the December 2026 collection's wordings
+        ("dẫn đầu nhóm 63 tỉnh, thành", False, 1, "rank", 63),
+        ("thứ tư", False, 4, "rank", None),
+        ("thứ nhì", False, 2, "rank", None),
+        ("vị trí thứ 2 (tăng 1 bậc so với năm 2023)", False, 2, "rank", None),
+        ("71st among 193 countries (EGDI 0.7709)", False, 71, "rank", 193),
+        ("1st of 63", False, 1, "rank", 63),
     ],
 )
 def test_ranks(text, rank_context, value, value_type, group):
     parsed = parse_value(text, "vi", rank_context)
     assert (parsed.value, parsed.value_type, parsed.rank_group_size) == (value, value_type, group)
+
+
+@pytest.mark.parametrize(
+    "text, value, qualifier",
+    [
+        ("95 per cent of the population", 95, "exact"),
+        ("only 5.24%/year", 5.24, "exact"),
+        ("a minimum of 3%", 3, "at_least"),
+    ],
+)
+def test_what_a_percent_is_of_belongs_to_the_unit(text, value, qualifier):
+    parsed = parse_value(text, "en")
+    assert (parsed.value, parsed.qualifier) == (value, qualifier)
+
+
+def test_rank_group_is_read_from_the_unit_or_the_geography():
+    assert rank_group_from_text("rank among 34 merged provinces", "HCMC") == 34
+    assert rank_group_from_text("xếp hạng", "HCMC (merged, group of 34)") == 34
+    assert rank_group_from_text("xếp hạng", "HCMC") is None
 
 
 def test_parenthetical_note_is_kept():

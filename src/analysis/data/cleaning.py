@@ -17,6 +17,7 @@ Everything here is pure (DataFrames in, DataFrames out) except :func:`read_raw_f
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -254,6 +255,10 @@ def parse_row(raw: dict, registry: Registry, today: dt.date | None = None) -> tu
         )
     if unit == "rank" and parsed.value_type not in ("rank", "top_k"):
         parsed = parsing.ParsedValue(parsed.value, qualifier=parsed.qualifier, value_type="rank", note=parsed.note)
+    if parsed.value_type == "rank" and parsed.rank_group_size is None:
+        group = parsing.rank_group_from_text(unit_text, raw["geography"])
+        if group is not None:
+            parsed = dataclasses.replace(parsed, rank_group_size=group)
     value, low, high = (_scaled(v, factor) for v in (parsed.value, parsed.low, parsed.high))
     if parsed.is_all_word and unit not in parsing.SHARE_UNITS:
         problem("value_as_published", f"'{value_text}' means 'all' but the unit is {unit}", "a share unit (percent)")

@@ -35,9 +35,11 @@ QUALIFIER_WORDS: list[tuple[str, str]] = [
     ("over", "more_than"),
     ("hơn", "more_than"),
     ("trên", "more_than"),
+    ("a minimum of", "at_least"),
     ("tối thiểu", "at_least"),
     ("ít nhất", "at_least"),
     ("at least", "at_least"),
+    ("only", "exact"),  # "only 5.24%/year": emphasis, the figure itself is exact
     ("nearly", "nearly"),
     ("almost", "nearly"),
     ("gần", "nearly"),
@@ -81,6 +83,27 @@ ORDINAL_WORDS = {
     "ninth": 9,
     "tenth": 10,
 }
+
+#: Vietnamese ordinals after "thứ" ("thứ tư" = fourth; "nhất"/"nhì" are the forms for first and second).
+VIETNAMESE_ORDINALS = {
+    "nhất": 1,
+    "nhì": 2,
+    "hai": 2,
+    "ba": 3,
+    "tư": 4,
+    "năm": 5,
+    "sáu": 6,
+    "bảy": 7,
+    "tám": 8,
+    "chín": 9,
+    "mười": 10,
+}
+
+#: "Nth among N ...", "1st of 63", "4 out of 34": a rank and the size of its ranking group.
+_RANK_AMONG = re.compile(r"(\w+)\s+(?:out of|among|of|trên|trong số)\s+(\d+)\b.*")
+
+#: Words that put a place first of its group ("dẫn đầu nhóm 63 tỉnh": leads the group of 63).
+LEADS_WORDS = ("dẫn đầu", "đứng đầu", "leads", "ranked first", "top of")
 
 _CURRENCY = re.compile(r"(us\$|vnđ|vnd|usd|\$)", re.IGNORECASE)
 _PERCENT = re.compile(r"\s*(%|per\s*cent|percent)\s*", re.IGNORECASE)
@@ -276,6 +299,10 @@ def parse_value(text: str, convention: str = "vi", rank_context: bool = False) -
     has_percent = bool(_PERCENT.search(main))
     main = _PERCENT.sub(" ", main).strip()
     main = re.sub(r"\s+GRDP$|\s+GDP$", "", main, flags=re.IGNORECASE).strip()
+    # what the percent is of, or per what, belongs to the unit: "95 per cent of the population", "5.24%/year"
+    main = re.sub(r"\s*(?:/\s*(?:year|năm)|per year|a year|mỗi năm)$", "", main, flags=re.IGNORECASE).strip()
+    if has_percent:
+        main = re.sub(r"\s+of (?:the )?(?:population|households|adults)$", "", main, flags=re.IGNORECASE).strip()
     main, qualifier, sign = _strip_prefixes(main)
     lowered = main.lower()
 
@@ -309,7 +336,12 @@ def parse_value(text: str, convention: str = "vi", rank_context: bool = False) -
 
 
 def _parse_rank(lowered: str, rank_context: bool) -> tuple[int, str, int | None] | None:
-    """Return (value, value_type, group size) for rank phrases, or None."""
+    """Return (value, value_type, group size) for rank phrases, or None.
+
+    Reads "thứ 53", "vị trí thứ 2", "thứ tư", "dẫn đầu nhóm 63 tỉnh" (first of 63), "71st among 193
+    countries", "fourth out of 34", "nhóm 5" / "top 5" (within the top k), and with a rank unit "3/63".
+    """
+    lowered = re.sub(r"^(?:vị trí|xếp|xếp hạng|đứng|hạng)\s+", "", lowered.strip())
     patterns = [
         (r"thứ\s+(\d+)", "rank"),
         (r"peringkat ke-?\s*(\d+)", "rank"),  # Indonesian translation: "rank 7"
@@ -320,12 +352,20 @@ def _parse_rank(lowered: str, rank_context: bool) -> tuple[int, str, int | None]
         match = re.fullmatch(pattern, lowered)
         if match:
             return int(match.group(1)), kind, None
-    out_of = re.fullmatch(r"(\w+)\s+out of\s+(\d+)", lowered)
-    if out_of:
-        head = out_of.group(1)
-        position = ORDINAL_WORDS.get(head) or (int(head) if head.isdigit() else None)
+    ordinal = re.fullmatch(r"thứ\s+(\w+)", lowered)
+    if ordinal and ordinal.group(1) in VIETNAMESE_ORDINALS:
+        return VIETNAMESE_ORDINALS[ordinal.group(1)], "rank", None
+    for word in LEADS_WORDS:
+        if lowered == word or lowered.startswith(word + " "):
+            group = re.search(r"(\d+)", lowered[len(word) :])
+            return 1, "rank", int(group.group(1)) if group else None
+    among = _RANK_AMONG.fullmatch(lowered)
+    if among:
+        head = among.group(1)
+        digits = re.fullmatch(r"(\d+)(?:st|nd|rd|th)?", head)
+        position = ORDINAL_WORDS.get(head) or (int(digits.group(1)) if digits else None)
         if position:
-            return position, "rank", int(out_of.group(2))
+            return position, "rank", int(among.group(2))
     if lowered in ORDINAL_WORDS:
         return ORDINAL_WORDS[lowered], "rank", None
     if rank_context:
@@ -334,6 +374,21 @@ def _parse_rank(lowered: str, rank_context: bool) -> tuple[int, str, int | None]
             return int(slash.group(1)), "rank", int(slash.group(2))
         if re.fullmatch(r"\d+", lowered):
             return int(lowered), "rank", None
+    return None
+
+
+def rank_group_from_text(*texts: str) -> int | None:
+    """The size of a ranking group stated beside a rank: "rank among 63 provinces", "(group of 34)", "rank 4/34".
+
+    Returns
+    -------
+    int or None
+        The number of places ranked, or None when no text states it.
+    """
+    for text in texts:
+        match = re.search(r"(?:among|group of|out of|nhóm|trên|/)\s*(\d+)\b", str(text or ""), re.IGNORECASE)
+        if match:
+            return int(match.group(1))
     return None
 
 

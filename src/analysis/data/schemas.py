@@ -133,6 +133,13 @@ INDICATORS = pa.DataFrameSchema(
         "value_type": column(
             str, "Value type", "point, range, bound (more than / at least), rank or top_k", pa.Check.isin(VALUE_TYPES)
         ),
+        "rank_group_size": column(
+            "Int64",
+            "Ranking group",
+            "For a rank: how many places were ranked (63 provinces before the 2025 mergers, 34 after)",
+            pa.Check.ge(1),
+            nullable=True,
+        ),
         "unit": UNIT,
         "kind": column(
             str,
