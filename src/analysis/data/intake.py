@@ -44,6 +44,7 @@ OPTIONS = {
 }
 ANALYST_PREFIX = "analyst-"
 _URL = re.compile(r"https?://[^\s/$.?#][^\s]*\.[^\s]+", re.IGNORECASE)
+_SEED_ARTICLE = re.compile(r"\(seeds/[\w.-]+\.txt\)")
 
 
 #: The example row of the Excel template: a row left exactly as this is not imported.
@@ -89,7 +90,9 @@ def check_rows(
         # each problem once: the address is checked below, more strictly than cleaning does (it must be there)
         row_problems = [p for p in row_problems if p.column != "source_url"]
         problems.extend(row_problems)
-        if not _URL.fullmatch(raw["source_url"]):
+        # a seed article of the project is cited by its file, as seed_articles_indicators.csv does: it has no address
+        cites_seed = not raw["source_url"] and _SEED_ARTICLE.search(raw["source_title"])
+        if not cites_seed and not _URL.fullmatch(raw["source_url"]):
             what = "missing" if not raw["source_url"] else f"'{raw['source_url']}' is not an http(s) address"
             problems.append(
                 Problem(

@@ -49,8 +49,12 @@ QUALIFIERS = ("exact", "approx", "more_than", "at_least", "nearly")
 #: Words that flip the sign ("giảm 5,06" = fell by 5.06).
 NEGATION_WORDS = ["giảm sâu", "giảm"]
 
-#: Words that mean "all" of something; valid only for shares.
-ALL_WORDS = ["tất cả", "toàn bộ", "all"]
+#: Words that mean "all" of something; valid only for shares. "Phổ cập" (universal) is read as all; how
+#: close to 100% counts as universal is the assessment plan's decision, not the parser's.
+ALL_WORDS = ["tất cả", "toàn bộ", "all", "phổ cập", "universal"]
+
+#: Words that only say the figure is a rise ("tăng 40%": up 40%); the sign stays.
+RISE_WORDS = ["tăng"]
 
 #: Scale words and their multipliers, longest first.
 SCALE_WORDS: list[tuple[str, float]] = [
@@ -98,6 +102,9 @@ VIETNAMESE_ORDINALS = {
     "chín": 9,
     "mười": 10,
 }
+
+#: Small numbers written as words ("ít nhất một khu": at least one park).
+CARDINAL_WORDS = {"một": 1, "hai": 2, "ba": 3, "bốn": 4, "năm": 5, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 
 #: "Nth among N ...", "1st of 63", "4 out of 34": a rank and the size of its ranking group.
 _RANK_AMONG = re.compile(r"(\w+)\s+(?:out of|among|of|trên|trong số)\s+(\d+)\b.*")
@@ -251,6 +258,10 @@ def _strip_prefixes(text: str) -> tuple[str, str, float]:
             if lowered.startswith(word + " "):
                 text, sign, changed = text[len(word) :].strip(), -sign, True
                 break
+        for word in RISE_WORDS:
+            if not changed and lowered.startswith(word + " "):
+                text, changed = text[len(word) :].strip(), True
+                break
         if changed:
             continue
         for word, name in QUALIFIER_WORDS:
@@ -308,6 +319,14 @@ def parse_value(text: str, convention: str = "vi", rank_context: bool = False) -
 
     if lowered in ALL_WORDS:
         return ParsedValue(100.0, qualifier=qualifier, is_all_word=True, note=note, has_percent_sign=True)
+
+    if lowered in CARDINAL_WORDS:
+        return ParsedValue(
+            float(CARDINAL_WORDS[lowered]),
+            qualifier=qualifier,
+            value_type="bound" if qualifier in ("more_than", "at_least") else "point",
+            note=note,
+        )
 
     rank = _parse_rank(lowered, rank_context)
     if rank is not None:
@@ -491,7 +510,16 @@ def normalize_unit(unit_text: str, indicator: str, value_text: str = "") -> tupl
         return _usd(unit, value)
     if "đồng" in unit or "vnd" in unit or "vnđ" in unit:
         return "VND_billion", _dong_factor(main_unit)
-    count_nouns = ("doanh nghiệp", "dịch vụ công", "nền tảng", "hồ sơ", "documents", "services", "chỉ tiêu")
+    count_nouns = (
+        "doanh nghiệp",
+        "dịch vụ công",
+        "nền tảng",
+        "hồ sơ",
+        "documents",
+        "services",
+        "chỉ tiêu",
+        "khu công nghệ",
+    )
     if any(noun in unit for noun in count_nouns):
         return "count", 1.0
     raise ParseError(f"unknown unit '{unit_text}'", ACCEPTED_UNITS)
