@@ -9,6 +9,7 @@ case                                                                   status
 a figure clears the target by more than its own precision              ``met``
 a final figure, printed exactly, at or above the target                ``met``
 a figure below the target                                              ``not_met``
+a floor ("hơn 90", "over 90") below the target: it cannot decide        ``awaiting_figure``
 "nearly X" ("gần") at or below the target                              ``not_met``
 an approximate, bounded or not-yet-final figure at the target, within  ``reported_reached``
 its own precision ("khoảng 25" against 25%, "22 (ước đạt)" against 22%)
@@ -68,6 +69,7 @@ RULE_CASES = (
     ("clears", "met"),
     ("final_at_target", "met"),
     ("below", "not_met"),
+    ("floor_below", "awaiting_figure"),
     ("nearly", "not_met"),
     ("within_precision", "reported_reached"),
     ("boundary_ended", "boundary_ended"),
@@ -127,10 +129,12 @@ def judge_outcome(value: float, target: float, comparator: str, margin: float, q
     Returns
     -------
     str
-        ``met``, ``reported_reached`` or ``not_met``.
+        ``met``, ``reported_reached``, ``not_met``, or ``awaiting_figure`` for a floor below the target.
     """
     if comparator in ("at_most", "top_k"):  # ranks are whole numbers: no rounding to weigh
         return "met" if value <= target else "not_met"
+    if value < target and qualifier in ("more_than", "at_least"):
+        return "awaiting_figure"  # "over 90" against 95: the true value may lie on either side
     if value < target or (qualifier == "nearly" and value <= target):
         return "not_met"
     if value - margin >= target:
@@ -138,6 +142,52 @@ def judge_outcome(value: float, target: float, comparator: str, margin: float, q
     if kind in FINAL_KINDS and qualifier in (None, "exact"):
         return "met"
     return "reported_reached"
+
+
+def judge_rank(rank: float, top_k: float, group_size: int | None, required_group: int | None) -> str | None:
+    """A rank target ("among the top k"): ``met`` when the rank is k or better, else ``not_met``.
+
+    Parameters
+    ----------
+    rank : float
+        The published rank (1 is first).
+    group_size, required_group : int, optional
+        How many places the published ranking had, and how many the target's ranking must have
+        (63 provinces before the 2025 mergers, 34 after).
+
+    Returns
+    -------
+    str or None
+        None when the rank belongs to another ranking group than the target's (it cannot decide).
+    """
+    if group_size is not None and required_group is not None and group_size != required_group:
+        return None
+    return "met" if rank <= top_k else "not_met"
+
+
+def judge_growth_each_year(yearly: dict[int, float], threshold: float, years: tuple[int, ...]) -> str | None:
+    """A growth target for every year of a span ("at least 7% a year, 2021-2025").
+
+    Parameters
+    ----------
+    yearly : dict of int to float
+        The growth rate published for each year (percent a year); years without a figure are absent.
+    threshold : float
+        The rate each year must reach, percent.
+    years : tuple of int
+        The years of the target's span.
+
+    Returns
+    -------
+    str or None
+        ``not_met`` as soon as one year falls short, ``met`` when every year has a figure at or above the
+        threshold, None while years are missing and none fell short.
+    """
+    if any(yearly[year] < threshold for year in years if year in yearly):
+        return "not_met"
+    if all(year in yearly for year in years):
+        return "met"
+    return None
 
 
 def self_reported(estimator: str, independent: bool, outcome: str, confirmed: bool) -> bool:

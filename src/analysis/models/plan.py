@@ -18,7 +18,7 @@ from analysis.errors import PlanError
 from analysis.storage import parse_yaml
 
 ENTRY_KEYS = {"indicator", "boundary", "target_years", "annual_target_years", "primary_estimator"}
-PLAN_KEYS = {"assessments", "peers", "plans"}
+PLAN_KEYS = {"assessments", "peers", "plans", "programme"}
 
 
 @dataclass(frozen=True)
@@ -259,3 +259,189 @@ def report_parameter_problems(
                 f"assesses it at {', '.join(assessed) or 'no boundary'}, so the report would have no target{hint}"
             )
     return problems
+
+
+# --- the programme: every target of the city's programme, for the scorecard ---------------------
+
+#: The rule each kind of target needs (models/judging.py holds one function per rule).
+PROGRAMME_RULES = ("share_at_least", "top_k", "growth_each_year", "count", "reduction", "universal")
+#: The programme's groups, in the order the scorecard shows them.
+PROGRAMME_GROUPS = ("digital_government", "digital_economy", "digital_society")
+PROGRAMME_KEYS = {
+    "number",
+    "group",
+    "name",
+    "targets",
+    "rule",
+    "estimator",
+    "ranking_group",
+    "judged_on",
+    "related",
+    "not_observable",
+    "publish",
+}
+
+
+@dataclass(frozen=True)
+class RelatedFigure:
+    """A figure near a target that cannot judge it: another base, scope or boundary (``differs`` says which)."""
+
+    indicator: str
+    boundary: str
+    differs: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ProgrammeTarget:
+    """One target of the city's programme as the scorecard judges it (``programme`` in the assessment plan).
+
+    ``targets`` are ids of ``targets.csv`` (all must be met); ``judged_on`` is the boundary whose figure
+    decides when it is not the target's own (with ``judged_on_why``); ``not_observable`` says why no figure
+    can judge the target as set.
+    """
+
+    number: int
+    group: str
+    name: dict[str, str]
+    targets: tuple[str, ...]
+    rule: str
+    publish: dict[str, str]
+    estimator: str = ""
+    ranking_group: int | None = None
+    judged_on: str = ""
+    judged_on_why: dict[str, str] | None = None
+    related: tuple[RelatedFigure, ...] = ()
+    not_observable: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Programme:
+    """The programme's targets and how "universal" is read (``universal_at_least``, percent, with its basis)."""
+
+    targets: tuple[ProgrammeTarget, ...]
+    universal_at_least: float
+    universal_basis: dict[str, str]
+
+
+def _texts(value, where: str, key: str, problems: list[str]) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(
+        isinstance(value.get(lang), str) and value[lang] for lang in ("vi", "en")
+    ):
+        problems.append(f"{where}: '{key}' needs a text in vi and en, got {value!r}")
+        return None
+    return {"vi": value["vi"].strip(), "en": value["en"].strip()}
+
+
+def _programme_target(raw: dict, where: str, problems: list[str]) -> ProgrammeTarget | None:
+    unknown = set(raw) - PROGRAMME_KEYS
+    if unknown:
+        problems.append(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(PROGRAMME_KEYS))})"
+        )
+    number = raw.get("number")
+    if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+        problems.append(f"{where}: 'number' should be a whole number from 1, got {number!r}")
+    if raw.get("group") not in PROGRAMME_GROUPS:
+        hint = nearest(str(raw.get("group")), PROGRAMME_GROUPS)
+        problems.append(
+            f"{where}: unknown group {raw.get('group')!r}"
+            + (f"; did you mean {hint[0]}?" if hint else "")
+            + f" (known: {', '.join(PROGRAMME_GROUPS)})"
+        )
+    if raw.get("rule") not in PROGRAMME_RULES:
+        hint = nearest(str(raw.get("rule")), PROGRAMME_RULES)
+        problems.append(
+            f"{where}: unknown rule {raw.get('rule')!r}"
+            + (f"; did you mean {hint[0]}?" if hint else "")
+            + f" (known: {', '.join(PROGRAMME_RULES)})"
+        )
+    targets = raw.get("targets")
+    if not isinstance(targets, list) or not targets or not all(isinstance(t, str) and t for t in targets):
+        problems.append(f"{where}: 'targets' should be a list of target ids of data/processed/targets.csv")
+        targets = []
+    name = _texts(raw.get("name"), where, "name", problems)
+    publish = _texts(raw.get("publish"), where, "publish", problems)
+    if name is None or publish is None:
+        problems.append(f"{where}: 'name' and 'publish' are required")
+    group_size = raw.get("ranking_group")
+    if group_size is not None and (not isinstance(group_size, int) or group_size < 2):
+        problems.append(f"{where}: 'ranking_group' should be the number of places ranked, got {group_size!r}")
+    judged_on = raw.get("judged_on") or {}
+    if judged_on and (not isinstance(judged_on, dict) or not isinstance(judged_on.get("boundary"), str)):
+        problems.append(f"{where}: 'judged_on' should be {{boundary: ..., why: {{vi: ..., en: ...}}}}")
+        judged_on = {}
+    why = _texts(judged_on.get("why"), where, "judged_on.why", problems) if judged_on else None
+    related = []
+    for index, item in enumerate(raw.get("related") or [], 1):
+        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("indicator", "boundary")):
+            problems.append(f"{where}: related {index} should be {{indicator, boundary, differs: {{vi, en}}}}")
+            continue
+        differs = _texts(item.get("differs"), f"{where}: related {index}", "differs", problems)
+        related.append(RelatedFigure(item["indicator"], item["boundary"], differs or {"vi": "", "en": ""}))
+    if problems:
+        return None
+    return ProgrammeTarget(
+        number=number,
+        group=raw["group"],
+        name=name,
+        targets=tuple(targets),
+        rule=raw["rule"],
+        publish=publish,
+        estimator=str(raw.get("estimator") or ""),
+        ranking_group=group_size,
+        judged_on=judged_on.get("boundary", "") if judged_on else "",
+        judged_on_why=why,
+        related=tuple(related),
+        not_observable=_texts(raw.get("not_observable"), where, "not_observable", problems),
+    )
+
+
+def parse_programme(document: object, source: str = "assessment plan") -> Programme | None:
+    """Check the ``programme`` section of a parsed plan and build it (None when the plan has none).
+
+    Raises
+    ------
+    PlanError
+        Listing every problem, each naming the file and the target's number.
+    """
+    section = document.get("programme") if isinstance(document, dict) else None
+    if section is None:
+        return None
+    problems: list[str] = []
+    if not isinstance(section, dict) or not isinstance(section.get("targets"), list):
+        raise PlanError(f"{source}: programme: expected a list under 'targets'")
+    universal = section.get("universal") or {}
+    threshold = universal.get("at_least") if isinstance(universal, dict) else None
+    if not isinstance(threshold, (int, float)) or not 50 <= threshold <= 100:
+        problems.append(
+            f"{source}: programme: 'universal: at_least' should be a percent from 50 to 100, got {threshold!r}"
+        )
+    basis = _texts(
+        universal.get("basis") if isinstance(universal, dict) else None,
+        f"{source}: programme",
+        "universal.basis",
+        problems,
+    )
+    entries, numbers = [], set()
+    for index, raw in enumerate(section["targets"], 1):
+        where = f"{source}: programme target {raw.get('number', index) if isinstance(raw, dict) else index}"
+        if not isinstance(raw, dict):
+            problems.append(f"{where}: expected a mapping, got {raw!r}")
+            continue
+        entry = _programme_target(raw, where, problems)
+        if entry is not None:
+            if entry.number in numbers:
+                problems.append(f"{where}: number {entry.number} appears twice")
+            numbers.add(entry.number)
+            entries.append(entry)
+    if problems:
+        raise PlanError("\n".join(problems))
+    return Programme(tuple(sorted(entries, key=lambda e: e.number)), float(threshold), basis)
+
+
+def load_programme(path: Path | None = None) -> Programme | None:
+    """The programme's targets in ``data/assessment_plan.yml`` (or ``path``); None when it lists none."""
+    document, name = _read_plan(path)
+    return parse_programme(document, name)

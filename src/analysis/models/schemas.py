@@ -7,6 +7,8 @@ import pandera.pandas as pa
 from analysis.data.schemas import BOUNDARY, COMPARATORS, ESTIMATOR, GEOGRAPHY, INDICATOR, column
 from analysis.models.judging import OUTCOMES
 from analysis.models.judging import STATUSES as STATUS_IDS
+from analysis.models.plan import PROGRAMME_GROUPS, PROGRAMME_RULES
+from analysis.models.scorecard import BASES
 
 _ESTIMATOR_OR_NONE = column(str, "Estimator", ESTIMATOR.description + "; 'none' when no figure exists for the boundary")
 _AS_OF = column(
@@ -483,6 +485,68 @@ MERGED_CITY = pa.DataFrameSchema(
     "or the band it lies in and the figures that would settle it.",
 )
 
+
+def _opt(kind, title: str, description: str) -> pa.Column:
+    return column(kind, title, description, nullable=True)
+
+
+SCORECARD = pa.DataFrameSchema(
+    {
+        "number": column(
+            int, "Number", "The target's number in the programme (data README, 'The programme's targets')"
+        ),
+        "group": column(
+            str, "Group", "digital_government, digital_economy or digital_society", pa.Check.isin(PROGRAMME_GROUPS)
+        ),
+        "rule": column(str, "Rule", "How the target is judged (models/judging.py)", pa.Check.isin(PROGRAMME_RULES)),
+        "target_ids": column(str, "Targets", "Its target ids in targets.csv, ';'-separated (all must be met)"),
+        "indicator": INDICATOR,
+        "boundary": column(str, "Boundary", "The boundary whose figure decides (the target's own, or judged_on)"),
+        "target_year": _opt("Int64", "Target year", "Year of the part that speaks for the target; empty: not stated"),
+        "span_start": _opt("Int64", "Span start", "First year of a growth target's span"),
+        "target_value": _opt(float, "Target value", "The target as printed, in the indicator's unit"),
+        "threshold": _opt(
+            float, "Threshold", "The value the figure was judged against (a universal target: the plan's reading)"
+        ),
+        "status": column(str, "Status", "The target's one status (models/judging.py)", pa.Check.isin(STATUSES)),
+        "basis": column(str, "Basis", "How the status was reached (models/scorecard.py BASES)", pa.Check.isin(BASES)),
+        "parts": column(str, "Parts", "Every part of the target with its status, 'target_id=year:status', ';'-separated"),
+        "estimator": _opt(str, "Estimator", "Estimator family of the assessment the status comes from"),
+        "figure_value": _opt(
+            float, "Figure", "The figure that decided (or the latest of an assessed series), in the unit"
+        ),
+        "figure_year": _opt("Int64", "Figure year", "Its year"),
+        "figure_period": _opt(str, "Figure period", "Its period (Y: the calendar year)"),
+        "figure_qualifier": _opt(str, "Figure qualifier", "exact, approx, more_than, at_least or nearly"),
+        "figure_kind": _opt(str, "Figure kind", "actual, estimate or preliminary"),
+        "figure_boundary": _opt(str, "Figure boundary", "Boundary of the figure"),
+        "figure_rank_group": _opt("Int64", "Ranking group", "For a rank: how many places were ranked"),
+        "figure_source": _opt(str, "Figure source", "Source id (sources.csv)"),
+        "p_meet_in_year": _opt(float, "Probability", "Probability of meeting the target in its year (assessed shares)"),
+        "required_pace_pp": _opt(float, "Pace needed", "Percentage points a year needed from the latest figure"),
+        "observed_pace_pp": _opt(float, "Pace so far", "Percentage points a year observed"),
+        "latest_value": _opt(float, "Latest value", "Latest figure of the assessed series"),
+        "latest_year": _opt("Int64", "Latest year", "Its year"),
+        "related_index": _opt(
+            "Int64", "Related entry", "Which related figure of the plan entry is shown (0: the first)"
+        ),
+        "related_indicator": _opt(str, "Related indicator", "A figure near the target that cannot judge it"),
+        "related_boundary": _opt(str, "Related boundary", "Its boundary"),
+        "related_value": _opt(float, "Related value", "Its value, in its unit"),
+        "related_year": _opt("Int64", "Related year", "Its year"),
+        "related_period": _opt(str, "Related period", "Its period"),
+        "related_qualifier": _opt(str, "Related qualifier", "exact, approx, more_than, at_least or nearly"),
+        "related_rank_group": _opt("Int64", "Related ranking group", "For a rank: how many places were ranked"),
+        "related_source": _opt(str, "Related source", "Source id (sources.csv)"),
+    },
+    strict=True,
+    coerce=True,
+    unique=["number"],
+    title="The programme scorecard",
+    description="Every target of the city's digital-transformation programme with its one status, the figure "
+    "that decided it and, where no figure of the target's own base exists, the nearest figure and what differs.",
+)
+
 SCHEMAS = {
     "forecasts": FORECASTS,
     "assessments": ASSESSMENTS,
@@ -491,4 +555,5 @@ SCHEMAS = {
     "forecast_checks": FORECAST_CHECKS,
     "what_it_takes": WHAT_IT_TAKES,
     "merged_city": MERGED_CITY,
+    "scorecard": SCORECARD,
 }

@@ -19,8 +19,9 @@ from analysis.data.provenance import hash_files, package_fingerprint, sha256_of
 from analysis.data.registry import registry_files
 from analysis.data.stage import load_table, records_in_memory, resolve_tables, visible_as_of
 from analysis.models.assessment import assess as run_assessment
-from analysis.models.plan import load_assessment_plan, load_plan_execution
+from analysis.models.plan import load_assessment_plan, load_plan_execution, load_programme
 from analysis.models.schemas import SCHEMAS
+from analysis.models.scorecard import scorecard
 from analysis.storage import atomic_write_bytes
 
 
@@ -59,12 +60,17 @@ def assess(as_of: int | None = None, directory: Path | None = None, n_paths: int
         for path in (folder / "indicators.csv", folder / "targets.csv", config.assessment_plan_file())
     }
     produced_by = "python -m analysis assess" + (f" --as-of {as_of}" if as_of else "")
+    published_tables = {
+        table_name("forecasts", as_of): (forecasts, SCHEMAS["forecasts"]),
+        table_name("assessments", as_of): (assessments, SCHEMAS["assessments"]),
+    }
+    programme = load_programme()
+    if programme is not None:
+        card = scorecard(programme, indicators, targets, assessments, reference_year=as_of or None)
+        published_tables[table_name("scorecard", as_of)] = (card, SCHEMAS["scorecard"])
     published = tables.publish(
         folder,
-        {
-            table_name("forecasts", as_of): (forecasts, SCHEMAS["forecasts"]),
-            table_name("assessments", as_of): (assessments, SCHEMAS["assessments"]),
-        },
+        published_tables,
         produced_by=produced_by,
         inputs=inputs,
     )
