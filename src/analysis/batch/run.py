@@ -304,10 +304,14 @@ def write_index(output: Path, plan: dict, state: dict, vintage: str | None) -> N
         assessments = model_stage.load_result("assessments")
     except (FileNotFoundError, AnalysisError, ValueError):
         assessments = pd.DataFrame(columns=["indicator", "boundary"])
+    try:
+        scorecard = model_stage.load_result("scorecard")
+    except (FileNotFoundError, AnalysisError, ValueError):
+        scorecard = None
     entries = load_assessment_plan()
     languages = [lang for lang in LANGUAGES if lang in plan.get("languages", LANGUAGES)]
     for lang in languages:
-        page = render_index(output, plan, state, vintage, assessments, entries, lang, languages)
+        page = render_index(output, plan, state, vintage, assessments, entries, lang, languages, scorecard)
         # index.html is the page of the first language (Vietnamese), whatever the plan builds
         name = "index.html" if lang == languages[0] else INDEX_FILES[lang]
         atomic_write_text(output / name, page)

@@ -510,7 +510,9 @@ SCORECARD = pa.DataFrameSchema(
         ),
         "status": column(str, "Status", "The target's one status (models/judging.py)", pa.Check.isin(STATUSES)),
         "basis": column(str, "Basis", "How the status was reached (models/scorecard.py BASES)", pa.Check.isin(BASES)),
-        "parts": column(str, "Parts", "Every part of the target with its status, 'target_id=year:status', ';'-separated"),
+        "parts": column(
+            str, "Parts", "Every part of the target with its status, 'target_id=year:status', ';'-separated"
+        ),
         "estimator": _opt(str, "Estimator", "Estimator family of the assessment the status comes from"),
         "figure_value": _opt(
             float, "Figure", "The figure that decided (or the latest of an assessed series), in the unit"
@@ -535,6 +537,7 @@ SCORECARD = pa.DataFrameSchema(
         "related_value": _opt(float, "Related value", "Its value, in its unit"),
         "related_year": _opt("Int64", "Related year", "Its year"),
         "related_period": _opt(str, "Related period", "Its period"),
+        "related_span_start": _opt("Int64", "Related span start", "First year of its span (an average over years)"),
         "related_qualifier": _opt(str, "Related qualifier", "exact, approx, more_than, at_least or nearly"),
         "related_rank_group": _opt("Int64", "Related ranking group", "For a rank: how many places were ranked"),
         "related_source": _opt(str, "Related source", "Source id (sources.csv)"),

@@ -377,3 +377,89 @@ def track_record_chart(record: pd.DataFrame, lang: str) -> plt.Figure:
     ax.set_xlabel(t("col.as_of", lang))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=1, fontsize=7.5, frameon=False)
     return fig
+
+
+#: One colour per status for the scorecard (greys for what the data cannot answer), with its symbol in the legend.
+STATUS_COLOURS = {
+    "met": "#1a7f37",
+    "reported_reached": "#7fbf7b",
+    "not_met": "#b2182b",
+    "boundary_ended": "#8c6bb1",
+    "awaiting_figure": "#bdbdbd",
+    "on_track": "#4393c3",
+    "uncertain": "#f4a582",
+    "off_track": "#d6604d",
+    "not_measurable": "#e0e0e0",
+}
+
+
+@cached
+def scorecard_chart(counts: pd.DataFrame, group_names: dict, status_names: dict, lang: str) -> plt.Figure:
+    """Stacked bars: how many targets of each group have each status.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        One row per group (index, in order), one column per status (in order), counts of targets.
+    group_names, status_names : dict
+        Group id -> label, status id -> label (with its symbol), in the report's language.
+    """
+    use_style()
+    fig, ax = plt.subplots(figsize=(7.2, 0.8 + 0.55 * len(counts)))
+    positions = np.arange(len(counts))[::-1]
+    left = np.zeros(len(counts))
+    for status in counts.columns:
+        widths = counts[status].to_numpy(dtype=float)
+        if not widths.any():
+            continue
+        ax.barh(
+            positions, widths, left=left, color=STATUS_COLOURS[status], edgecolor="white", label=status_names[status]
+        )
+        for position, start, width in zip(positions, left, widths, strict=True):
+            if width:
+                ax.text(start + width / 2, position, str(int(width)), ha="center", va="center", fontsize=8)
+        left += widths
+    ax.set_yticks(positions, [group_names[g] for g in counts.index], fontsize=8.5)
+    ax.set_xlabel(t("chart.scorecard_count", lang), fontsize=8.5)
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=3, frameon=False, fontsize=7.5)
+    fig.tight_layout()
+    return fig
+
+
+@cached
+def rank_chart(ranks: pd.DataFrame, goals: list[dict], series_names: dict, lang: str) -> plt.Figure:
+    """Ranks over the years, one line per ranking group (1 at the top), with the rank targets as stars.
+
+    Parameters
+    ----------
+    ranks : DataFrame
+        ``series`` (a ranking group's key), ``year``, ``rank``.
+    goals : list of dict
+        ``year`` and ``rank`` of each target ("top k" drawn at k).
+    series_names : dict
+        Series key -> label in the report's language ("of 63 provinces", ...).
+    """
+    use_style()
+    fig, ax = plt.subplots(figsize=(7.2, 3.8))
+    markers = ["o", "s", "^", "D"]
+    for index, (key, rows) in enumerate(ranks.groupby("series", sort=False)):
+        rows = rows.sort_values("year")
+        ax.plot(rows["year"], rows["rank"], marker=markers[index % len(markers)], label=series_names[key])
+        for year, rank in zip(rows["year"], rows["rank"], strict=True):
+            ax.annotate(str(int(rank)), (year, rank), xytext=(4, 4), textcoords="offset points", fontsize=7.5)
+    for goal in goals:
+        ax.scatter([goal["year"]], [goal["rank"]], marker="*", color="black", s=80, zorder=3)
+    star = plt.Line2D(
+        [], [], marker="*", color="black", linestyle="none", markersize=9, label=t("chart.rank_goal", lang)
+    )
+    handles, _ = ax.get_legend_handles_labels()
+    ax.legend(
+        handles=[*handles, star], frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3
+    )
+    ax.invert_yaxis()
+    ax.set_ylabel(t("chart.rank", lang), fontsize=8.5)
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    fig.tight_layout()
+    return fig

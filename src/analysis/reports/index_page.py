@@ -30,6 +30,23 @@ def report_entries(report: dict, assessment_plan: tuple[PlanEntry, ...]) -> list
     return [e for e in assessment_plan if e.indicator == parameters.get("indicator") and e.boundary in boundaries]
 
 
+def programme_items(scorecard: pd.DataFrame | None, lang: str) -> list[dict]:
+    """The index's status line of the scorecard: how many of the programme's targets have each status."""
+    from analysis.reports.labels import status
+    from analysis.reports.scorecard import status_counts
+
+    if scorecard is None or scorecard.empty:
+        return []
+    return [
+        {
+            "text": t("index.programme_count", lang, status=status(code, lang), count=count),
+            "status": code,
+            "key": f"scorecard|{code}",
+        }
+        for code, count in status_counts(scorecard)
+    ]
+
+
 def build_word(info: dict, lang: str) -> str:
     """'cập nhật 26 tháng 11, 2026', 'lỗi khi lập lại; đang giữ bản trước' or 'chưa lập'."""
     status = info.get("status", "")
@@ -51,8 +68,12 @@ def render_index(
     assessment_plan: tuple[PlanEntry, ...],
     lang: str,
     languages: list[str] | None = None,
+    scorecard: pd.DataFrame | None = None,
 ) -> str:
-    """The index page of one language, as HTML, linking to the pages of the other ``languages``."""
+    """The index page of one language, as HTML, linking to the pages of the other ``languages``.
+
+    A report planned with ``index_status: programme`` shows the scorecard's count of targets per status.
+    """
     rows = []
     for report in plan["reports"]:
         info = state.get("reports", {}).get(f"{lang}/{report['name']}", {})
@@ -64,7 +85,11 @@ def render_index(
         rows.append(
             {
                 "title": t(report.get("title_key", report["name"]), lang),
-                "status": status_list(verdict.status_line(assessments, report_entries(report, assessment_plan), lang)),
+                "status": status_list(
+                    programme_items(scorecard, lang)
+                    if report.get("index_status") == "programme"
+                    else verdict.status_line(assessments, report_entries(report, assessment_plan), lang)
+                ),
                 "built": build_word(info, lang),
                 "links": links,
             }

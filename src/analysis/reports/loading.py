@@ -22,7 +22,14 @@ from analysis.data.provenance import sha256_of
 from analysis.errors import PlanError
 from analysis.models import stage as model_stage
 from analysis.models.assessment import observed_series
-from analysis.models.plan import PlanEntry, load_assessment_plan, load_peers, report_parameter_problems
+from analysis.models.plan import (
+    PlanEntry,
+    Programme,
+    load_assessment_plan,
+    load_peers,
+    load_programme,
+    report_parameter_problems,
+)
 from analysis.models.schemas import SCHEMAS
 from analysis.storage import parse_yaml
 
@@ -63,7 +70,10 @@ def ensure_assessed(as_of: int | None, folder: Path | None = None) -> None:
     folder = folder or config.processed_dir()
     ensure_cleaned(folder)
     inputs = [folder / "indicators.csv", folder / "targets.csv", config.assessment_plan_file()]
-    if any(_stale(folder, model_stage.table_name(name, as_of), inputs) for name in ("assessments", "forecasts")):
+    if any(
+        _stale(folder, model_stage.table_name(name, as_of), inputs)
+        for name in ("assessments", "forecasts", "scorecard")
+    ):
         model_stage.assess(as_of=as_of)
 
 
@@ -121,6 +131,16 @@ class ReportData:
     @functools.cached_property
     def forecasts(self) -> pd.DataFrame:
         return self._model_table("forecasts")
+
+    @functools.cached_property
+    def scorecard(self) -> pd.DataFrame:
+        """Every target of the city's programme with its one status (``scorecard.csv``)."""
+        return self._model_table("scorecard")
+
+    @functools.cached_property
+    def programme(self) -> Programme | None:
+        """The programme's targets and texts (``programme`` in the assessment plan)."""
+        return load_programme()
 
     @functools.cached_property
     def peers(self):

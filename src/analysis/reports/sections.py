@@ -133,8 +133,13 @@ def _status_blocks(report: ReportData, entries) -> list[str]:
 def summary_verdict(report: ReportData) -> str:
     """Page one: per series, a status line per target (word and symbol), the other estimators one line below."""
     lang = report.lang
+    from analysis.reports.scorecard import programme_line
+
     return join(
-        heading("h.verdict", lang), *_status_blocks(report, report.plan), paragraph(t("p1.model_note", lang), "note")
+        heading("h.verdict", lang),
+        *_status_blocks(report, report.plan),
+        programme_line(report),
+        paragraph(t("p1.model_note", lang), "note"),
     )
 
 
