@@ -342,3 +342,11 @@ def test_an_oversized_file_is_refused_by_its_size(project, tmp_path, capsys, mon
     assert main(["import", str(source)]) == 2
     expected = f"large.csv: the file is {source.stat().st_size:,} bytes; import takes at most 1,000 bytes"
     assert expected in capsys.readouterr().err
+
+
+def test_a_seed_article_is_cited_by_its_file_and_any_other_source_needs_an_address(project, capsys):
+    seed = _with("--url", "")
+    seed[seed.index("--title") + 1] = "TP HCM duyệt chương trình chuyển đổi số (seeds/001_16d5859d300168a7.txt)"
+    assert main(["add", *seed]) == 0
+    assert main(["add", *_with("--url", "")]) == 2
+    assert "source address missing" in capsys.readouterr().err
