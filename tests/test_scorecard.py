@@ -171,7 +171,14 @@ def test_a_wrong_rule_or_group_is_an_error_with_the_nearest_name():
         "programme": {
             "universal": {"at_least": 95, "basis": basis},
             "targets": [
-                {"number": 1, "group": "digital_govt", "name": basis, "publish": basis, "targets": ["x"], "rule": "topk"}
+                {
+                    "number": 1,
+                    "group": "digital_govt",
+                    "name": basis,
+                    "publish": basis,
+                    "targets": ["x"],
+                    "rule": "topk",
+                }
             ],
         }
     }
