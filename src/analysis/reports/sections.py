@@ -137,8 +137,8 @@ def summary_verdict(report: ReportData) -> str:
 
     return join(
         heading("h.verdict", lang),
-        *_status_blocks(report, report.plan),
         programme_line(report),
+        *_status_blocks(report, report.plan),
         paragraph(t("p1.model_note", lang), "note"),
     )
 
