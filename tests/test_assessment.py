@@ -85,10 +85,11 @@ def test_a_passed_target_is_judged_on_the_published_figure(today):
     # The statistics office's national figure for 2025 (14.02) stands far below 20%.
     national = _row(assessments, "digital_economy_share_GDP", "vietnam", "gso", 2025)
     assert (national.status, national.outcome_value) == ("not_met", 14.02)
-    # No ministry figure for 2025 yet: awaiting it, with a nowcast, never a probability.
-    awaiting = _row(assessments, "digital_economy_share_GDP", "vietnam", "mic", 2025)
-    assert awaiting.status == "awaiting_figure" and pd.isna(awaiting.p_meet_in_year)
-    assert awaiting.projection_lo80 < awaiting.median_projection_value < awaiting.projection_hi80
+    # The ministry's national 2025 figure (December 2026 collection: "approximately 18.72") is more than its own
+    # precision below 20%: not met, never a probability.
+    ministry = _row(assessments, "digital_economy_share_GDP", "vietnam", "mic", 2025)
+    assert (ministry.status, ministry.outcome_value, ministry.outcome_qualifier) == ("not_met", 18.72, "approx")
+    assert pd.isna(ministry.p_meet_in_year)
     # "22 (ước đạt)" against 22%: an estimate at the target, within its rounding.
     hcmc_2024 = _row(assessments, "digital_economy_share_GRDP", "hcmc-pre-2025-07", "mic", 2024)
     assert (hcmc_2024.status, hcmc_2024.outcome_value) == ("reported_reached", 22.0)

@@ -220,6 +220,10 @@ def test_every_page_shows_the_one_status_of_each_target(built):
     status = {
         f"{r.indicator}|{r.boundary}|{r.estimator}|{int(r.target_year)}": r.status for r in assessments.itertuples()
     }
+    # the scorecard marks each programme target (programme|number) and each count by status (scorecard|status)
+    card = pd.read_csv(built / "data" / "processed" / "scorecard.csv")
+    status.update({f"programme|{r.number}": r.status for r in card.itertuples()})
+    status.update({f"scorecard|{s}": s for s in card["status"]})
     pages = [*sorted((built / "reports").glob("*/*.html")), *sorted((built / "reports").glob("index*.html"))]
     seen = {}
     for page in pages:
@@ -230,3 +234,4 @@ def test_every_page_shows_the_one_status_of_each_target(built):
     former_2030 = "digital_economy_share_GRDP|hcmc-pre-2025-07|mic|2030"
     assert {"vi/summary.html", "vi/hcmc-digital-economy.html", "reports/index.html"} <= seen[former_2030]
     assert len(seen) >= 15
+    assert {f"programme|{n}" for n in card["number"]} <= set(seen)  # every programme target is shown

@@ -517,26 +517,28 @@ SCORECARD = pa.DataFrameSchema(
         "figure_value": _opt(
             float, "Figure", "The figure that decided (or the latest of an assessed series), in the unit"
         ),
-        "figure_year": _opt("Int64", "Figure year", "Its year"),
-        "figure_period": _opt(str, "Figure period", "Its period (Y: the calendar year)"),
+        "figure_year": _opt("Int64", "Figure year", "Year of the figure that decided"),
+        "figure_period": _opt(str, "Figure period", "Period of that figure (Y: the calendar year)"),
         "figure_qualifier": _opt(str, "Figure qualifier", "exact, approx, more_than, at_least or nearly"),
         "figure_kind": _opt(str, "Figure kind", "actual, estimate or preliminary"),
-        "figure_boundary": _opt(str, "Figure boundary", "Boundary of the figure"),
+        "figure_boundary": _opt(
+            str, "Figure boundary", "Boundary of the figure shown (another than the target's: never judged on)"
+        ),
         "figure_rank_group": _opt("Int64", "Ranking group", "For a rank: how many places were ranked"),
-        "figure_source": _opt(str, "Figure source", "Source id (sources.csv)"),
+        "figure_source": _opt(str, "Figure source", "Source id of that figure (sources.csv)"),
         "p_meet_in_year": _opt(float, "Probability", "Probability of meeting the target in its year (assessed shares)"),
         "required_pace_pp": _opt(float, "Pace needed", "Percentage points a year needed from the latest figure"),
         "observed_pace_pp": _opt(float, "Pace so far", "Percentage points a year observed"),
         "latest_value": _opt(float, "Latest value", "Latest figure of the assessed series"),
-        "latest_year": _opt("Int64", "Latest year", "Its year"),
+        "latest_year": _opt("Int64", "Latest year", "Year of the latest figure of the assessed series"),
         "related_index": _opt(
             "Int64", "Related entry", "Which related figure of the plan entry is shown (0: the first)"
         ),
         "related_indicator": _opt(str, "Related indicator", "A figure near the target that cannot judge it"),
-        "related_boundary": _opt(str, "Related boundary", "Its boundary"),
-        "related_value": _opt(float, "Related value", "Its value, in its unit"),
-        "related_year": _opt("Int64", "Related year", "Its year"),
-        "related_period": _opt(str, "Related period", "Its period"),
+        "related_boundary": _opt(str, "Related boundary", "Boundary of the related figure"),
+        "related_value": _opt(float, "Related value", "Value of the related figure, in its unit"),
+        "related_year": _opt("Int64", "Related year", "Year of the related figure"),
+        "related_period": _opt(str, "Related period", "Period of the related figure (Y, avg, Q1, ...)"),
         "related_span_start": _opt("Int64", "Related span start", "First year of its span (an average over years)"),
         "related_qualifier": _opt(str, "Related qualifier", "exact, approx, more_than, at_least or nearly"),
         "related_rank_group": _opt("Int64", "Related ranking group", "For a rank: how many places were ranked"),
