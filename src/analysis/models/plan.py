@@ -343,20 +343,14 @@ def _programme_target(raw: dict, where: str, problems: list[str]) -> ProgrammeTa
     number = raw.get("number")
     if not isinstance(number, int) or isinstance(number, bool) or number < 1:
         problems.append(f"{where}: 'number' should be a whole number from 1, got {number!r}")
-    if raw.get("group") not in PROGRAMME_GROUPS:
-        hint = nearest(str(raw.get("group")), PROGRAMME_GROUPS)
-        problems.append(
-            f"{where}: unknown group {raw.get('group')!r}"
-            + (f"; did you mean {hint[0]}?" if hint else "")
-            + f" (known: {', '.join(PROGRAMME_GROUPS)})"
-        )
-    if raw.get("rule") not in PROGRAMME_RULES:
-        hint = nearest(str(raw.get("rule")), PROGRAMME_RULES)
-        problems.append(
-            f"{where}: unknown rule {raw.get('rule')!r}"
-            + (f"; did you mean {hint[0]}?" if hint else "")
-            + f" (known: {', '.join(PROGRAMME_RULES)})"
-        )
+    for key, known in (("group", PROGRAMME_GROUPS), ("rule", PROGRAMME_RULES)):
+        if raw.get(key) not in known:
+            hint = nearest(str(raw.get(key)), known)
+            problems.append(
+                f"{where}: unknown {key} {raw.get(key)!r}"
+                + (f"; did you mean {hint[0]}?" if hint else "")
+                + f" (known: {', '.join(known)})"
+            )
     targets = raw.get("targets")
     if not isinstance(targets, list) or not targets or not all(isinstance(t, str) and t for t in targets):
         problems.append(f"{where}: 'targets' should be a list of target ids of data/processed/targets.csv")
