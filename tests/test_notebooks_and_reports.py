@@ -88,7 +88,7 @@ def built(tmp_path_factory, track_record_cache):
     with project_root(root):
         code = run(
             RunOptions(
-                only=["summary", "hcmc-digital-economy", "hcmc-dx-budget", "data-appendix", "method-appendix"],
+                only=["summary", "hcmc-digital-economy", "hcmc-dx-budget", "data-appendix", "method-appendix", "scorecard"],
                 langs=["vi", "en"],
                 jobs=2,
             ),
@@ -104,7 +104,7 @@ def _pdf_text(path: Path) -> str:
 
 def test_every_report_has_html_and_pdf_in_both_languages(built):
     for lang in ("vi", "en"):
-        for name in ("summary", "hcmc-digital-economy", "hcmc-dx-budget", "data-appendix", "method-appendix"):
+        for name in ("summary", "hcmc-digital-economy", "hcmc-dx-budget", "data-appendix", "method-appendix", "scorecard"):
             assert (built / "reports" / lang / f"{name}.html").stat().st_size > 3_000
             assert (built / "reports" / lang / f"{name}.pdf").read_bytes()[:5] == b"%PDF-"
     index = (built / "reports" / "index.html").read_text(encoding="utf-8")
@@ -143,7 +143,7 @@ def test_vietnamese_pdf_has_diacritics_embedded_fonts_and_page_structure(built):
 
 
 @pytest.mark.parametrize(
-    "name", ["summary", "hcmc-digital-economy", "hcmc-dx-budget", "data-appendix", "method-appendix"]
+    "name", ["summary", "hcmc-digital-economy", "hcmc-dx-budget", "data-appendix", "method-appendix", "scorecard"]
 )
 def test_vietnamese_report_has_no_english_catalogue_text_or_rule_ids(built, name):
     page = (built / "reports" / "vi" / f"{name}.html").read_text(encoding="utf-8")
@@ -164,7 +164,7 @@ ENGLISH = re.compile(
 
 
 @pytest.mark.parametrize(
-    "name", ["summary", "hcmc-digital-economy", "hcmc-dx-budget", "data-appendix", "method-appendix"]
+    "name", ["summary", "hcmc-digital-economy", "hcmc-dx-budget", "data-appendix", "method-appendix", "scorecard"]
 )
 def test_vietnamese_pdfs_show_no_code_words(built, name):
     text = _pdf_text(built / "reports" / "vi" / f"{name}.pdf")
@@ -172,7 +172,7 @@ def test_vietnamese_pdfs_show_no_code_words(built, name):
     assert found == set(), found
 
 
-@pytest.mark.parametrize("name", ["summary", "hcmc-digital-economy", "hcmc-dx-budget", "method-appendix"])
+@pytest.mark.parametrize("name", ["summary", "hcmc-digital-economy", "hcmc-dx-budget", "method-appendix", "scorecard"])
 def test_vietnamese_pdfs_read_in_vietnamese(built, name):
     text = _pdf_text(built / "reports" / "vi" / f"{name}.pdf")
     assert ENGLISH.findall(text) == []

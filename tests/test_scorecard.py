@@ -10,7 +10,13 @@ import pytest
 
 from analysis.data.registry import load_registry
 from analysis.errors import PlanError
-from analysis.models.judging import judge_growth_each_year, judge_outcome, judge_rank
+from analysis.models.judging import (
+    compound_average_growth,
+    judge_growth_average,
+    judge_growth_each_year,
+    judge_outcome,
+    judge_rank,
+)
 from analysis.models.plan import load_programme, parse_programme
 from analysis.models.scorecard import COMBINED_ORDER, combined_status, scorecard
 
@@ -35,6 +41,14 @@ def test_growth_every_year_fails_on_one_short_year_and_waits_for_missing_ones():
     assert judge_growth_each_year({2021: 7.5, 2022: 6.9}, 7, years) == "not_met"
     assert judge_growth_each_year({2021: 7.5, 2022: 8.0}, 7, years) is None
     assert judge_growth_each_year(dict.fromkeys(years, 7.0), 7, years) == "met"
+
+
+def test_growth_on_average_compounds_the_years_or_reads_the_published_average():
+    years = (2021, 2022)
+    assert compound_average_growth({2021: 10.0, 2022: 4.0}, years) == pytest.approx(6.96, abs=0.01)
+    assert judge_growth_average({2021: 10.0, 2022: 4.0}, 7, years) == "not_met"  # 6.96 < 7, the mean 7.0 is not
+    assert judge_growth_average({2021: 10.0}, 7, years) is None
+    assert judge_growth_average({2021: 10.0}, 7, years, published_average=7.2) == "met"
 
 
 def test_a_floor_below_the_target_cannot_decide_but_a_point_below_it_fails():
@@ -150,6 +164,17 @@ def test_a_rank_target_reads_its_ranking_group_and_a_former_boundary_ends():
     card = _card(programme, figures, targets)
     assert card.loc[1, "status"] == "awaiting_figure" and card.loc[1, "basis"] == "other_group"
     assert card.loc[2, "status"] == "boundary_ended"  # the former city was not ranked in 2025
+
+
+def test_a_growth_target_per_year_or_on_average_on_the_citys_figures():
+    programme = _programme(
+        {"targets": ["g@2025"], "rule": "growth_each_year"}, {"targets": ["g@2025"], "rule": "growth_average"}
+    )
+    figures = [_figure("labour_productivity_growth", PRE, year, rate) for year, rate in ((2024, 6.0), (2025, 8.2))]
+    targets = [_target("g@2025", "labour_productivity_growth", 2025, 7, span_start=2024)]
+    card = _card(programme, figures, targets)
+    assert card.loc[1, "status"] == "not_met"  # 2024 fell short
+    assert card.loc[2, "status"] == "met"  # (1.06 x 1.082)^(1/2) - 1 = 7.09% a year
 
 
 def test_targets_ahead_and_without_a_year_are_not_measurable():

@@ -190,6 +190,35 @@ def judge_growth_each_year(yearly: dict[int, float], threshold: float, years: tu
     return None
 
 
+def compound_average_growth(yearly: dict[int, float], years: tuple[int, ...]) -> float | None:
+    """The average yearly growth over ``years`` compounded from each year's rate, percent; None if a year is missing."""
+    if not all(year in yearly for year in years):
+        return None
+    product = 1.0
+    for year in years:
+        product *= 1 + yearly[year] / 100
+    return (product ** (1 / len(years)) - 1) * 100
+
+
+def judge_growth_average(
+    yearly: dict[int, float], threshold: float, years: tuple[int, ...], published_average: float | None = None
+) -> str | None:
+    """A growth target on the average of a span ("7% a year on average, 2021-2025").
+
+    The average published for exactly the span decides; without one, the average compounded from every
+    year's rate (:func:`compound_average_growth`).
+
+    Returns
+    -------
+    str or None
+        ``met`` or ``not_met``; None while a year is missing and no average for the span was published.
+    """
+    average = published_average if published_average is not None else compound_average_growth(yearly, years)
+    if average is None:
+        return None
+    return "met" if average >= threshold else "not_met"
+
+
 def self_reported(estimator: str, independent: bool, outcome: str, confirmed: bool) -> bool:
     """True when a target is reported as met (or as reached) by the government's own figure only.
 

@@ -264,7 +264,15 @@ def report_parameter_problems(
 # --- the programme: every target of the city's programme, for the scorecard ---------------------
 
 #: The rule each kind of target needs (models/judging.py holds one function per rule).
-PROGRAMME_RULES = ("share_at_least", "top_k", "growth_each_year", "count", "reduction", "universal")
+PROGRAMME_RULES = (
+    "share_at_least",
+    "top_k",
+    "growth_each_year",
+    "growth_average",
+    "count",
+    "reduction",
+    "universal",
+)
 #: The programme's groups, in the order the scorecard shows them.
 PROGRAMME_GROUPS = ("digital_government", "digital_economy", "digital_society")
 PROGRAMME_KEYS = {

@@ -24,7 +24,13 @@ import pandas as pd
 from analysis.data.registry import Registry, load_registry
 from analysis.data.schemas import OBSERVED_KINDS
 from analysis.errors import PlanError
-from analysis.models.judging import judge_growth_each_year, judge_outcome, judge_rank, precision_margin
+from analysis.models.judging import (
+    judge_growth_average,
+    judge_growth_each_year,
+    judge_outcome,
+    judge_rank,
+    precision_margin,
+)
 from analysis.models.plan import Programme, ProgrammeTarget
 
 #: How a target's status was reached (the reports' texts are ``scorecard.basis.<id>``).
@@ -135,7 +141,7 @@ def _judged(
     boundary = entry.judged_on or target["boundary"]
     level = target.get("level") if target.get("level") in ("district", "ward") else None
     figures = _figures(indicators, target["indicator"], boundary, level)
-    if entry.rule == "growth_each_year":
+    if entry.rule in ("growth_each_year", "growth_average"):
         return result | _judge_growth(entry, target, figures, reference_year)
     passed = year < reference_year
     if not passed:
@@ -195,7 +201,7 @@ def _assessed_parts(entry: ProgrammeTarget, assessed: pd.DataFrame, result: dict
 
 
 def _judge_growth(entry: ProgrammeTarget, target: pd.Series, figures: pd.DataFrame, reference_year: int) -> dict:
-    """A yearly growth rate at least X in every year of the target's span (2021-2025: each year)."""
+    """A yearly growth rate at least X in every year of the target's span, or on its average (``growth_average``)."""
     end = int(target["target_year"])
     start = int(target["span_start"]) if not pd.isna(target.get("span_start")) else end
     years = tuple(range(start, end + 1))
@@ -203,7 +209,12 @@ def _judge_growth(entry: ProgrammeTarget, target: pd.Series, figures: pd.DataFra
         int(row["year"]): float(row["value"])
         for _, row in figures[(figures["period"] == "Y") & figures["year"].isin(years)].iterrows()
     }
-    status = judge_growth_each_year(yearly, float(target["value"]), years)
+    if entry.rule == "growth_average":
+        spans = figures[(figures["period"] == "avg") & (figures["span_start"] == start) & (figures["year"] == end)]
+        published = float(spans["value"].iloc[0]) if not spans.empty else None
+        status = judge_growth_average(yearly, float(target["value"]), years, published)
+    else:
+        status = judge_growth_each_year(yearly, float(target["value"]), years)
     fields = {"span_start": start}
     if yearly:
         last = max(yearly)

@@ -428,7 +428,9 @@ def scorecard_chart(counts: pd.DataFrame, group_names: dict, status_names: dict,
 
 
 @cached
-def rank_chart(ranks: pd.DataFrame, goals: list[dict], series_names: dict, lang: str) -> plt.Figure:
+def rank_chart(
+    ranks: pd.DataFrame, goals: list[dict], series_names: dict, lang: str, highlight: list[str] | None = None
+) -> plt.Figure:
     """Ranks over the years, one line per ranking group (1 at the top), with the rank targets as stars.
 
     Parameters
@@ -439,17 +441,21 @@ def rank_chart(ranks: pd.DataFrame, goals: list[dict], series_names: dict, lang:
         ``year`` and ``rank`` of each target ("top k" drawn at k).
     series_names : dict
         Series key -> label in the report's language ("of 63 provinces", ...).
+    highlight : list of str, optional
+        The series drawn in colour (the city's); the others are peers, drawn in grey.
     """
     use_style()
     fig, ax = plt.subplots(figsize=(7.2, 3.8))
     markers = ["o", "s", "^", "D"]
     for index, (key, rows) in enumerate(ranks.groupby("series", sort=False)):
         rows = rows.sort_values("year")
-        ax.plot(rows["year"], rows["rank"], marker=markers[index % len(markers)], label=series_names[key])
+        peer = highlight is not None and key not in highlight
+        style = {"color": "#9e9e9e", "markersize": 5, "linewidth": 0.8} if peer else {"linewidth": 1.8}
+        ax.plot(rows["year"], rows["rank"], marker=markers[index % len(markers)], label=series_names[key], **style)
         for year, rank in zip(rows["year"], rows["rank"], strict=True):
             ax.annotate(str(int(rank)), (year, rank), xytext=(4, 4), textcoords="offset points", fontsize=7.5)
     for goal in goals:
-        ax.scatter([goal["year"]], [goal["rank"]], marker="*", color="black", s=80, zorder=3)
+        ax.scatter([goal["year"] + 0.12], [goal["rank"]], marker="*", color="black", s=80, zorder=3)
     star = plt.Line2D(
         [], [], marker="*", color="black", linestyle="none", markersize=9, label=t("chart.rank_goal", lang)
     )

@@ -8,15 +8,19 @@ text catalogues.
 from __future__ import annotations
 
 import html
+import re
 
 import pandas as pd
 
-from analysis.i18n import fmt_probability, t
-from analysis.models.judging import STATUSES
+from analysis.i18n import fmt_number, fmt_probability, t
+from analysis.models.judging import FORECAST_STATUSES, STATUSES
 from analysis.models.plan import PROGRAMME_GROUPS, ProgrammeTarget
 from analysis.reports import charts, labels
 from analysis.reports.html import figure_html, heading, join, paragraph, status_block, table_html
 from analysis.reports.loading import ReportData
+
+#: The place the scorecard is about: its series are drawn in colour, the peers' in grey.
+REPORTED_PLACE = "hcmc"
 
 
 def _lowered(text: str) -> str:
@@ -124,7 +128,25 @@ def figure_text(value: float, year, indicator: str, lang: str, qualifier=None, r
     return f"{text} ({year if isinstance(year, str) else int(year)})"
 
 
-def _figure_cell(row: pd.Series, lang: str) -> str:
+def publisher(source_id, sources: pd.DataFrame, lang: str) -> str | None:
+    """The outlet of a source as a reader names it ('Pháp Luật TP.HCM'); a mirror is named by its original."""
+    if labels.missing(source_id):
+        return None
+    found = sources.loc[sources["source_id"] == source_id, "publisher"]
+    if found.empty or labels.missing(found.iloc[0]):
+        return None
+    name = str(found.iloc[0])
+    mirror = re.search(r"mirror of ([^)]+?)(?: article)?\)", name)
+    if mirror:
+        return t("scorecard.via_mirror", lang, publisher=mirror.group(1).strip())
+    return re.sub(r"\s*\(.*\)\s*$", "", name).strip() or None  # the collector's notes in parentheses dropped
+
+
+def _figure_cell(row: pd.Series, report: ReportData) -> str:
+    lang = report.lang
+    if _successor_figure(row):
+        # the merged city's figure of a former boundary's target: shown under the grounds, never judged on
+        return t("scorecard.no_own_figure", lang)
     text = figure_text(
         row["figure_value"],
         row["figure_year"],
@@ -134,14 +156,12 @@ def _figure_cell(row: pd.Series, lang: str) -> str:
         row["figure_rank_group"],
     )
     if text == "–" and not labels.missing(row["latest_value"]):
-        text = t(
-            "scorecard.latest",
-            lang,
-            figure=figure_text(row["latest_value"], row["latest_year"], row["indicator"], lang),
-        )
-    if _successor_figure(row):
-        return "–"  # the merged city's figure of a former boundary's target: shown under the grounds, never judged on
-    return text
+        latest = figure_text(row["latest_value"], row["latest_year"], row["indicator"], lang)
+        text = t("scorecard.latest", lang, figure=latest)
+    if text == "–":
+        return t("scorecard.no_own_figure" if not labels.missing(row["related_index"]) else "scorecard.no_figure", lang)
+    outlet = publisher(row["figure_source"], report.sources, lang)
+    return f"{text}; {t('scorecard.source', lang, publisher=outlet)}" if outlet else text
 
 
 def _successor_figure(row: pd.Series) -> bool:
@@ -168,6 +188,9 @@ def why_text(row: pd.Series, entry: ProgrammeTarget, report: ReportData) -> str:
                 probability=fmt_probability(row["p_meet_in_year"], lang),
             )
         )
+    if basis == "assessment" and not labels.missing(row["required_pace_pp"]) and row["status"] in FORECAST_STATUSES:
+        pace = fmt_number(row["required_pace_pp"], lang, 2)
+        parts.append(t("scorecard.pace", lang, pace=pace, observed=fmt_number(row["observed_pace_pp"], lang, 2)))
     if _successor_figure(row):
         figure = figure_text(row["figure_value"], row["figure_year"], row["indicator"], lang, row["figure_qualifier"])
         parts.append(t("scorecard.successor", lang, figure=figure, place=labels.place(row["figure_boundary"], lang)))
@@ -198,6 +221,9 @@ def why_text(row: pd.Series, entry: ProgrammeTarget, report: ReportData) -> str:
                 differs=related.differs[lang],
             )
         )
+        outlet = publisher(row["related_source"], report.sources, lang)
+        if outlet:
+            parts[-1] += f" ({t('scorecard.source', lang, publisher=outlet)})"
     return labels.capitalised("; ".join(parts)) + "."
 
 
@@ -212,7 +238,7 @@ def group_table(report: ReportData, group: str) -> pd.DataFrame:
                 f"{int(r['number'])}. {entries[int(r['number'])].name[lang]}" for _, r in rows.iterrows()
             ],
             t("scorecard.col.status", lang): [labels.status(r["status"], lang) for _, r in rows.iterrows()],
-            t("scorecard.col.figure", lang): [_figure_cell(r, lang) for _, r in rows.iterrows()],
+            t("scorecard.col.figure", lang): [_figure_cell(r, report) for _, r in rows.iterrows()],
             t("scorecard.col.why", lang): [why_text(r, entries[int(r["number"])], report) for _, r in rows.iterrows()],
         }
     )
@@ -245,10 +271,7 @@ def rank_section(report: ReportData, indicator: str = "dti_rank") -> str:
     lang = report.lang
     indicators = report.indicators
     rows = indicators[
-        (indicators["indicator"] == indicator)
-        & (indicators["geography"] == "hcmc")
-        & (indicators["value_type"] == "rank")
-        & (indicators["period"] == "Y")
+        (indicators["indicator"] == indicator) & (indicators["value_type"] == "rank") & (indicators["period"] == "Y")
     ]
     if rows.empty:
         return ""
@@ -260,11 +283,18 @@ def rank_section(report: ReportData, indicator: str = "dti_rank") -> str:
         {"year": int(r["target_year"]), "rank": float(r["target_value"])}
         for _, r in card[(card["indicator"] == indicator) & card["target_year"].notna()].iterrows()
     ]
+    groups = rows.groupby("boundary")["rank_group_size"].max()
+    highlight = [key for key in ranks["series"].unique() if key.startswith(REPORTED_PLACE)]
     names = {
-        boundary: t("scorecard.rank_series", lang, place=labels.place(boundary, lang))
+        boundary: t(
+            "scorecard.rank_series",
+            lang,
+            place=labels.place(boundary, lang),
+            group=_ranking_group(groups.get(boundary)),
+        )
         for boundary in ranks["series"].unique()
     }
-    figure = charts.rank_chart(ranks, goals, names, lang)
+    figure = charts.rank_chart(ranks, goals, names, lang, highlight)
     alt = t(
         "scorecard.alt.ranks",
         lang,
@@ -279,6 +309,11 @@ def rank_section(report: ReportData, indicator: str = "dti_rank") -> str:
         paragraph(t("scorecard.ranks_lead", lang, indicator=labels.indicator(indicator, lang))),
         figure_html(figure, alt, data, f"{indicator}-by-ranking-group", lang),
     )
+
+
+def _ranking_group(size) -> str:
+    """How many places a series was ranked among: the largest group its rows state ('–' when none does)."""
+    return "–" if labels.missing(size) else str(int(size))
 
 
 def publish_section(report: ReportData) -> str:
