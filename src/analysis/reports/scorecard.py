@@ -106,8 +106,9 @@ def _overview_chart(report: ReportData) -> str:
     )
 
 
-def _span(row: pd.Series) -> str:
-    return f"{int(row['related_span_start'])}–{int(row['related_year'])}"
+def _span(row: pd.Series) -> str | int:
+    start, end = int(row["related_span_start"]), int(row["related_year"])
+    return end if start == end else f"{start}–{end}"
 
 
 def figure_text(value: float, year, indicator: str, lang: str, qualifier=None, rank_group=None) -> str:
