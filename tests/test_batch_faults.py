@@ -252,17 +252,26 @@ def test_after_kill_9_nothing_is_left_running_and_the_next_run_cleans_up(project
     assert any("left by a run that was killed" in m for m in messages)
 
 
+def _command_line(process: psutil.Process) -> str:
+    """A process's command line; '' for one that has ended or is a zombie (a short-lived child of the run)."""
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return ""
+
+
 def _wait_for_kernel(process: subprocess.Popen, wait: float = 90) -> list[psutil.Process]:
+    """The run's kernels once one has started; the run is killed when none does (it would hold the lock)."""
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"the run ended early: {process.stdout.read()}")
-        kernels = [
-            child for child in psutil.Process(process.pid).children() if "ipykernel" in " ".join(child.cmdline())
-        ]
+        kernels = [child for child in psutil.Process(process.pid).children() if "ipykernel" in _command_line(child)]
         if kernels:
             return kernels
         time.sleep(0.2)
+    process.kill()
+    process.wait(timeout=10)
     raise AssertionError("no kernel started")
 
 
