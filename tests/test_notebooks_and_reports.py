@@ -79,6 +79,10 @@ def test_locale_formatting():
     assert fmt_probability(0.004, "en") == "<1%"
 
 
+#: The reports the module's batch builds, in both languages.
+BUILT_REPORTS = ["summary", "hcmc-digital-economy", "hcmc-dx-budget", "data-appendix", "method-appendix", "scorecard"]
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, track_record_cache):
     """Run the batch once (Vietnamese and English summary + HCMC digital economy) into a temporary project."""
@@ -88,7 +92,7 @@ def built(tmp_path_factory, track_record_cache):
     with project_root(root):
         code = run(
             RunOptions(
-                only=["summary", "hcmc-digital-economy", "hcmc-dx-budget", "data-appendix", "method-appendix", "scorecard"],
+                only=BUILT_REPORTS,
                 langs=["vi", "en"],
                 jobs=2,
             ),
@@ -104,7 +108,7 @@ def _pdf_text(path: Path) -> str:
 
 def test_every_report_has_html_and_pdf_in_both_languages(built):
     for lang in ("vi", "en"):
-        for name in ("summary", "hcmc-digital-economy", "hcmc-dx-budget", "data-appendix", "method-appendix", "scorecard"):
+        for name in BUILT_REPORTS:
             assert (built / "reports" / lang / f"{name}.html").stat().st_size > 3_000
             assert (built / "reports" / lang / f"{name}.pdf").read_bytes()[:5] == b"%PDF-"
     index = (built / "reports" / "index.html").read_text(encoding="utf-8")
