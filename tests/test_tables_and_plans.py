@@ -11,7 +11,7 @@ import yaml
 from analysis import tables
 from analysis.__main__ import main
 from analysis.data.schemas import SCHEMAS as DATA_SCHEMAS
-from analysis.errors import PlanError, RawDataError
+from analysis.errors import PlanError, TableError
 from analysis.models.plan import parse_assessment_plan
 from analysis.models.schemas import SCHEMAS as MODEL_SCHEMAS
 
@@ -56,7 +56,7 @@ def test_a_table_that_breaks_its_schema_is_not_published(tmp_path):
             "is_mirror": [False],
         }
     )
-    with pytest.raises(RawDataError) as caught:
+    with pytest.raises(TableError) as caught:
         tables.publish(tmp_path, {"sources": (bad, DATA_SCHEMAS["sources"])}, produced_by="test")
     assert "sources.csv (processed):2:source_id" in str(caught.value)
     assert list(tmp_path.iterdir()) == []

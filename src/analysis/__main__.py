@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from analysis.errors import WRITE_ERRNOS, AnalysisError, WriteError
+from analysis.errors import WRITE_ERRNOS, AnalysisError, ExitCode, WriteError
 
 #: A file with a problem in every row would print megabytes; the first ones show what is wrong.
 MAX_PROBLEMS_SHOWN = 50
@@ -32,7 +32,7 @@ def _cmd_clean(args: argparse.Namespace) -> int:
         published = pipeline.run_step(pipeline.STEP["clean"], pipeline.Context())
     for _name, path in published.items():
         print(f"wrote {path}")
-    return 0
+    return ExitCode.OK
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -46,9 +46,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print(f"... and {len(problems) - MAX_PROBLEMS_SHOWN} more problem(s) of the same kinds")
     if problems:
         print(f"{len(problems)} problem(s) in {len(paths)} file(s)", file=sys.stderr)
-        return 2
+        return ExitCode.BAD_INPUT
     print(f"{len(paths)} file(s) valid")
-    return 0
+    return ExitCode.OK
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
@@ -72,7 +72,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
         f"wrote {path.name} row {row} (and {path.name}.meta.yml); check it with `python -m analysis validate`, "
         "publish it with `make report`"
     )
-    return 0
+    return ExitCode.OK
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -87,7 +87,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     }
     path = import_file(Path(args.file), origin, args.name, wait=args.wait)
     print(f"wrote {path} and {path.name}.meta.yml; publish the figures with `make report`")
-    return 0
+    return ExitCode.OK
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
@@ -97,7 +97,7 @@ def _cmd_template(args: argparse.Namespace) -> int:
     print(
         f"wrote {path}: fill in one row per figure (text exactly as published), then `python -m analysis import {path}`"
     )
-    return 0
+    return ExitCode.OK
 
 
 def _cmd_assess(args: argparse.Namespace) -> int:
@@ -114,7 +114,7 @@ def _cmd_assess(args: argparse.Namespace) -> int:
             written = assess(as_of=args.as_of, n_paths=args.paths)
     for _name, path in written.items():
         print(f"wrote {path}")
-    return 0
+    return ExitCode.OK
 
 
 def _cmd_track_record(args: argparse.Namespace) -> int:
@@ -129,7 +129,7 @@ def _cmd_track_record(args: argparse.Namespace) -> int:
             pipeline.forget("track_record")
             written = publish_track_record(pipeline.cache_key("track_record"), n_paths=args.paths)
     print(f"wrote {written}")
-    return 0
+    return ExitCode.OK
 
 
 def _benchmark_windows(values: list[str] | None) -> list[int | None]:
@@ -165,14 +165,14 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         )
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.BAD_INPUT
     names = list(files) if files else list(document["datasets"])
     for name in names:
         entry = document["datasets"][name]
         print(format_table(entry["windows"], title=entry["data"]))
         print()
     print(f"wrote {args.out or 'data/processed/benchmark.json'}")
-    return 0
+    return ExitCode.OK
 
 
 def _cmd_fit_defaults(args: argparse.Namespace) -> int:
@@ -188,11 +188,11 @@ def _cmd_fit_defaults(args: argparse.Namespace) -> int:
         target, figures = refit_defaults(args.kind, data, Path(args.out) if args.out else None)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.BAD_INPUT
     print(f"fitted the {args.kind} defaults on {figures['series']} series in {time.perf_counter() - started:.1f} s")
     print(f"chosen: {figures['chosen']}")
     print(f"wrote {target}")
-    return 0
+    return ExitCode.OK
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -229,7 +229,7 @@ def _cmd_bench_batch(args: argparse.Namespace) -> int:
     print(f"machine: {result['machine']}")
     if args.out:
         atomic_write_json(Path(args.out), result)
-    return 0
+    return ExitCode.OK
 
 
 def build_parser() -> argparse.ArgumentParser:

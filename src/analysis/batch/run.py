@@ -47,15 +47,16 @@ from analysis import pipeline as data_pipeline
 from analysis.batch.plan import Task, check_as_of, load_plan, plan_tasks, report_stem
 from analysis.data import files as data_files
 from analysis.data.provenance import package_fingerprint, sha256_of
-from analysis.errors import WRITE_ERRNOS, AnalysisError, WriteError
+from analysis.errors import EXIT_STATUS, WRITE_ERRNOS, AnalysisError, ExitCode, WriteError
 from analysis.pipeline.reports import data_slice, report_fingerprint, report_reason
 from analysis.pipeline.steps import DATA_STAGE
 from analysis.storage import atomic_write_bytes, atomic_write_json
 
 STATE_FILE = ".state.json"
-EXIT_OK, EXIT_REPORT_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED, EXIT_NO_SCHEDULER, EXIT_STOPPED = 0, 1, 2, 3, 4, 130
+EXIT_OK, EXIT_REPORT_FAILED, EXIT_BAD_INPUT = ExitCode.OK, ExitCode.REPORT_FAILED, ExitCode.BAD_INPUT
+EXIT_LOCKED, EXIT_NO_SCHEDULER, EXIT_STOPPED = ExitCode.LOCKED, ExitCode.NO_SCHEDULER, ExitCode.STOPPED
 #: The run record's status for each exit code.
-STATUS = {0: "ok", 1: "failed", 2: "bad input", 3: "locked", 4: "scheduler unreachable", 130: "stopped"}
+STATUS = EXIT_STATUS
 
 
 class Stopped(BaseException):
@@ -541,7 +542,7 @@ class Batch:
         """The report's files into place, noted in the edition it belongs to (begun before the first)."""
         from analysis.batch.editions import PendingEdition
 
-        regular = "-as-of-" not in result["key"]
+        regular = result["stem"] == result["name"]  # a report as of a year restates the past: no edition
         if regular and self.draft is not None and self.edition is None:
             self.edition = PendingEdition.begin(self.output, self.draft)
         if regular and self.edition is not None:
