@@ -13,18 +13,7 @@ from analysis.batch.run import RunOptions, run
 from analysis.pipeline.rule import why_stale
 from analysis.pipeline.steps import DATA_STAGE
 from conftest import copy_project, project_root
-
-PLAN = {
-    "languages": ["vi"],
-    "reports": [
-        {
-            "name": "hcmc-dx-budget",
-            "notebook": "03-budget.ipynb",
-            "title_key": "report.budget",
-            "parameters": {"indicator": "dt_budget_share", "boundary": "hcmc-pre-2025-07"},
-        },
-    ],
-}
+from test_batch import PLAN
 
 
 def test_the_rule_names_what_changed(tmp_path):
@@ -76,6 +65,7 @@ def _has(frame, row: dict) -> bool:
     return bool(((frame.raw_file == row["raw_file"]) & (frame.raw_row == int(row["raw_row"]))).any())
 
 
+@pytest.mark.slow
 def test_a_curation_edit_reaches_the_batch_and_the_notebook_alike(project):
     from analysis.data.stage import load_table
     from analysis.reports.loading import load_report
@@ -131,3 +121,26 @@ def test_the_track_record_cache_is_keyed_by_the_pipeline(project):
     finally:
         registry.write_text(text, encoding="utf-8")
     assert pipeline.cache_key("track_record") == before
+
+
+def test_a_plan_entry_takes_its_place_from_the_registry(tmp_path, monkeypatch):
+    from analysis.models.plan import PlanEntry
+
+    assert PlanEntry("x", "hcmc-merged-2025-07").geography == "hcmc"
+    assert PlanEntry("x", "da_nang-pre-2025-07").geography == "da_nang"
+    assert PlanEntry("x", "hanoi").geography == "hanoi"
+    # a place added by a registry entry alone, merger and all
+    copy_project(tmp_path)
+    places = tmp_path / "data" / "registry" / "places.yml"
+    places.write_text(
+        places.read_text(encoding="utf-8")
+        + "  can_tho:\n    aliases: [Can Tho, Cần Thơ]\n    level: province\n"
+        + "    name: {vi: Cần Thơ, en: Can Tho}\n    merger: {date: 2025-07-01, with: [hau_giang]}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("ANALYSIS_ROOT", str(tmp_path))
+    from analysis.data.registry import load_registry
+
+    registry = load_registry()
+    assert registry.predecessor("can_tho-merged-2025-07") == "can_tho-pre-2025-07"
+    assert PlanEntry("x", "can_tho-pre-2025-07").geography == "can_tho"

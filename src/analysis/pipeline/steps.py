@@ -26,6 +26,7 @@ from analysis import config
 from analysis.data import files as data_files
 from analysis.data.provenance import hash_files, sha256_of
 from analysis.data.registry import registry_files
+from analysis.models.benchmark_code import METHOD_FILES
 from analysis.pipeline.rule import why_stale
 from analysis.storage import atomic_write_json
 
@@ -236,17 +237,7 @@ def _benchmark(ctx: Context) -> object:
 
 
 #: The code the benchmarks run: the forecasting methods and their shipped defaults.
-BENCHMARK_CODE = tuple(
-    f"models/{name}"
-    for name in (
-        "forecasting.py",
-        "forecast_fit.py",
-        "benchmark.py",
-        "progress.py",
-        "single_models.py",
-        "forecast_defaults.yml",
-    )
-)
+BENCHMARK_CODE = tuple(f"models/{name}" for name in METHOD_FILES)
 DATA_CODE = ("data", *SHARED_CODE)
 MODELS_CODE = ("data", "models", *SHARED_CODE)
 
