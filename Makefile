@@ -59,6 +59,10 @@ report: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+## test-fast: the tests that run no batch, notebook or PDF (`-m "not slow"`), for a quick check while working
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow"
+
 ## bench: forecast accuracy on M3 yearly series and batch timings (figures in the README)
 bench: $(STAMP)
 	$(PY) -m analysis benchmark --window full 6 5 4 3 --out data/processed/benchmark.json
@@ -78,4 +82,4 @@ clean:
 distclean: clean
 	rm -rf reports/_runs reports/editions $(VENV)
 
-.PHONY: help setup lock lint data validate assess report test bench lab clean distclean
+.PHONY: help setup lock lint data validate assess report test test-fast bench lab clean distclean

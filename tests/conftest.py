@@ -71,12 +71,9 @@ def track_record_cache(tmp_path_factory) -> Path:
     """The track record's cache of the shipped data, made once per session: each past year's restatement is
     keyed by the figures public then, so a copy of the project reuses it (its first run's data stage is then
     seconds, not tens of seconds)."""
-    from analysis.data import stage as data_stage
-    from analysis.models import stage as model_stage
+    from analysis import pipeline
 
     root = copy_project(tmp_path_factory.mktemp("track-record"))
     with project_root(root):
-        data_stage.clean()
-        model_stage.assess()
-        model_stage.publish_track_record()
+        pipeline.bring_up_to_date(["track_record"])
     return root / "data" / "processed" / ".cache"

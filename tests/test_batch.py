@@ -18,6 +18,9 @@ from nbformat.v4 import new_code_cell, new_notebook
 from analysis.batch.run import RunOptions, run
 from conftest import copy_project, project_root
 
+#: every test here runs the batch (kernels, notebooks, PDFs): `make test-fast` leaves them out
+pytestmark = pytest.mark.slow
+
 PLAN = {
     "languages": ["vi"],
     "reports": [

@@ -254,6 +254,7 @@ def test_a_new_figure_added_and_run_records_an_edition_naming_it(tmp_path, track
 
 def test_the_track_record_restates_only_the_years_a_new_figure_was_public_in(project, monkeypatch):
     import analysis.models.track_record as track_record_module
+    from analysis import pipeline
     from analysis.batch.bench import NEW_FIGURE
     from analysis.data import stage as data_stage
     from analysis.data.intake import add_figure
@@ -268,7 +269,8 @@ def test_the_track_record_restates_only_the_years_a_new_figure_was_public_in(pro
             return original(indicators, targets, plan, as_of, **kwargs)
 
         monkeypatch.setattr(track_record_module, "restate", counting)
-        path = model_stage.publish_track_record(n_paths=300, reference_year=2026)
+        key = pipeline.cache_key("track_record")
+        path = model_stage.publish_track_record(key, n_paths=300, reference_year=2026)
         return restated, path.read_text(encoding="utf-8")
 
     data_stage.clean()  # the outcomes that score the statements; the restatements read the raw files

@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "analysis"
-STAGES = ["data", "models", "reports", "batch"]
+STAGES = ["data", "models", "pipeline", "reports", "batch"]
 SHARED = {"config", "errors", "storage", "tables", "i18n"}
 
 

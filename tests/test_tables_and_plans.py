@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 import yaml
@@ -9,7 +11,7 @@ import yaml
 from analysis import tables
 from analysis.__main__ import main
 from analysis.data.schemas import SCHEMAS as DATA_SCHEMAS
-from analysis.errors import PlanError, RawDataError
+from analysis.errors import PlanError, TableError
 from analysis.models.plan import parse_assessment_plan
 from analysis.models.schemas import SCHEMAS as MODEL_SCHEMAS
 
@@ -54,7 +56,7 @@ def test_a_table_that_breaks_its_schema_is_not_published(tmp_path):
             "is_mirror": [False],
         }
     )
-    with pytest.raises(RawDataError) as caught:
+    with pytest.raises(TableError) as caught:
         tables.publish(tmp_path, {"sources": (bad, DATA_SCHEMAS["sources"])}, produced_by="test")
     assert "sources.csv (processed):2:source_id" in str(caught.value)
     assert list(tmp_path.iterdir()) == []
@@ -124,12 +126,12 @@ def test_a_notebook_gets_the_tables_its_parameters_need_computed_on_demand(proje
     assert set(report.assessments.as_of.dropna()) == {2024}
     assert (project / "data" / "processed" / "assessments-as-of-2024.csv").exists()
     # Tables made from other raw files than those on disk now are stale: the next report cleans again.
-    meta = project / "data" / "processed" / "indicators.meta.yml"
-    dictionary = yaml.safe_load(meta.read_text(encoding="utf-8"))
-    raw = project / "data" / "raw" / "seed_articles_indicators.csv"
-    dictionary["inputs"][raw.name] = "0" * 64
-    meta.write_text(yaml.safe_dump(dictionary), encoding="utf-8")
+    record = project / "data" / "processed" / ".pipeline.json"
+    records = json.loads(record.read_text(encoding="utf-8"))
+    raw = "data/raw/seed_articles_indicators.csv"
+    records["clean"][raw] = "0" * 64
+    record.write_text(json.dumps(records), encoding="utf-8")
     assert len(load_report("en").indicators) > 0
     from analysis.data.provenance import sha256_of
 
-    assert yaml.safe_load(meta.read_text(encoding="utf-8"))["inputs"][raw.name] == sha256_of(raw)
+    assert json.loads(record.read_text(encoding="utf-8"))["clean"][raw] == sha256_of(project / raw)

@@ -11,10 +11,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from analysis.errors import WRITE_ERRNOS, AnalysisError, WriteError
+from analysis.errors import WRITE_ERRNOS, AnalysisError, ExitCode, WriteError
 
 #: A file with a problem in every row would print megabytes; the first ones show what is wrong.
 MAX_PROBLEMS_SHOWN = 50
+#: Simulated paths per model of ``assess`` and ``track-record`` as the pipeline runs them (other counts are not
+#: recorded as current: the pipeline reruns the step when a report next asks for it).
+ASSESS_PATHS, TRACK_RECORD_PATHS = 4000, 2000
 WAIT_HELP = (
     "seconds to wait while a batch run's data stage or a clean holds the data's lock "
     "(default 0: exit 3 and write nothing)"
@@ -22,13 +25,14 @@ WAIT_HELP = (
 
 
 def _cmd_clean(args: argparse.Namespace) -> int:
-    from analysis.data.stage import clean, lock
+    from analysis import pipeline
+    from analysis.data.stage import lock
 
     with lock():
-        published = clean()
+        published = pipeline.run_step(pipeline.STEP["clean"], pipeline.Context())
     for _name, path in published.items():
         print(f"wrote {path}")
-    return 0
+    return ExitCode.OK
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -42,9 +46,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print(f"... and {len(problems) - MAX_PROBLEMS_SHOWN} more problem(s) of the same kinds")
     if problems:
         print(f"{len(problems)} problem(s) in {len(paths)} file(s)", file=sys.stderr)
-        return 2
+        return ExitCode.BAD_INPUT
     print(f"{len(paths)} file(s) valid")
-    return 0
+    return ExitCode.OK
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
@@ -68,7 +72,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
         f"wrote {path.name} row {row} (and {path.name}.meta.yml); check it with `python -m analysis validate`, "
         "publish it with `make report`"
     )
-    return 0
+    return ExitCode.OK
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -83,7 +87,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     }
     path = import_file(Path(args.file), origin, args.name, wait=args.wait)
     print(f"wrote {path} and {path.name}.meta.yml; publish the figures with `make report`")
-    return 0
+    return ExitCode.OK
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
@@ -93,25 +97,39 @@ def _cmd_template(args: argparse.Namespace) -> int:
     print(
         f"wrote {path}: fill in one row per figure (text exactly as published), then `python -m analysis import {path}`"
     )
-    return 0
+    return ExitCode.OK
 
 
 def _cmd_assess(args: argparse.Namespace) -> int:
+    from analysis import pipeline
     from analysis.data.stage import lock
     from analysis.models.stage import assess
 
+    step = pipeline.STEP["assess-as-of" if args.as_of else "assess"]
     with lock():
-        written = assess(as_of=args.as_of, n_paths=args.paths)
+        if args.paths == ASSESS_PATHS:  # as the pipeline runs it: recorded, so a report does not rerun it
+            written = pipeline.run_step(step, pipeline.Context(as_of=args.as_of))
+        else:
+            pipeline.forget(step.key(pipeline.Context(as_of=args.as_of)))
+            written = assess(as_of=args.as_of, n_paths=args.paths)
     for _name, path in written.items():
         print(f"wrote {path}")
-    return 0
+    return ExitCode.OK
 
 
 def _cmd_track_record(args: argparse.Namespace) -> int:
+    from analysis import pipeline
+    from analysis.data.stage import lock
     from analysis.models.stage import publish_track_record
 
-    print(f"wrote {publish_track_record(n_paths=args.paths)}")
-    return 0
+    with lock():
+        if args.paths == TRACK_RECORD_PATHS:
+            written = pipeline.run_step(pipeline.STEP["track_record"], pipeline.Context())
+        else:
+            pipeline.forget("track_record")
+            written = publish_track_record(pipeline.cache_key("track_record"), n_paths=args.paths)
+    print(f"wrote {written}")
+    return ExitCode.OK
 
 
 def _benchmark_windows(values: list[str] | None) -> list[int | None]:
@@ -147,14 +165,14 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         )
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.BAD_INPUT
     names = list(files) if files else list(document["datasets"])
     for name in names:
         entry = document["datasets"][name]
         print(format_table(entry["windows"], title=entry["data"]))
         print()
     print(f"wrote {args.out or 'data/processed/benchmark.json'}")
-    return 0
+    return ExitCode.OK
 
 
 def _cmd_fit_defaults(args: argparse.Namespace) -> int:
@@ -170,11 +188,11 @@ def _cmd_fit_defaults(args: argparse.Namespace) -> int:
         target, figures = refit_defaults(args.kind, data, Path(args.out) if args.out else None)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.BAD_INPUT
     print(f"fitted the {args.kind} defaults on {figures['series']} series in {time.perf_counter() - started:.1f} s")
     print(f"chosen: {figures['chosen']}")
     print(f"wrote {target}")
-    return 0
+    return ExitCode.OK
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -183,7 +201,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     options = RunOptions(
         only=args.only,
         langs=args.lang,
-        as_of=args.as_of or 0,
+        as_of=args.as_of or None,
         jobs=args.jobs,
         force=args.force,
         output=Path(args.output) if args.output else None,
@@ -211,7 +229,7 @@ def _cmd_bench_batch(args: argparse.Namespace) -> int:
     print(f"machine: {result['machine']}")
     if args.out:
         atomic_write_json(Path(args.out), result)
-    return 0
+    return ExitCode.OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -268,12 +286,19 @@ def build_parser() -> argparse.ArgumentParser:
         "assess", help="trend models + progress rules -> data/processed/forecasts.csv, assessments.csv"
     )
     assess.add_argument("--as-of", type=int, default=None, help="use only figures published up to this year")
-    assess.add_argument("--paths", type=int, default=4000, help="simulated paths per model (default 4000)")
+    assess.add_argument(
+        "--paths", type=int, default=ASSESS_PATHS, help=f"simulated paths per model (default {ASSESS_PATHS})"
+    )
     assess.set_defaults(func=_cmd_assess)
     track = commands.add_parser(
         "track-record", help="restate every planned target at each past year and score it -> track_record.csv"
     )
-    track.add_argument("--paths", type=int, default=2000, help="simulated paths per model (default 2000)")
+    track.add_argument(
+        "--paths",
+        type=int,
+        default=TRACK_RECORD_PATHS,
+        help=f"simulated paths per model (default {TRACK_RECORD_PATHS})",
+    )
     track.set_defaults(func=_cmd_track_record)
     bench = commands.add_parser(
         "benchmark", help="back-test the forecast method on yearly series (M3 format), shares as shares"
@@ -320,7 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_parser.add_argument(
         "--lang", action="append", choices=["vi", "en"], help="language (repeatable; default: the plan's)"
     )
-    run_parser.add_argument("--as-of", type=int, default=0, help="assess with figures published up to this year")
+    run_parser.add_argument("--as-of", type=int, default=None, help="assess with figures published up to this year")
     run_parser.add_argument(
         "--jobs", type=int, default=2, help="parallel reports on the local process pool (default 2)"
     )

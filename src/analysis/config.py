@@ -71,3 +71,9 @@ def registry_dir() -> Path:
 def chart_cache_dir() -> Path:
     """Charts a batch run drew, by their inputs (``data/processed/.cache/charts``; see ``reports.charts``)."""
     return processed_dir() / ".cache" / "charts"
+
+
+def as_of_name(stem: str, as_of: int | None) -> str:
+    """The name of something made as of a year: ``assessments`` -> ``assessments-as-of-2024`` (``as_of`` None:
+    every figure, the name unchanged).  Every as-of table, report file and step is named by this function."""
+    return f"{stem}-as-of-{as_of}" if as_of else stem

@@ -8,21 +8,43 @@ from __future__ import annotations
 
 import errno
 from dataclasses import dataclass
+from enum import IntEnum
 
+
+class ExitCode(IntEnum):
+    """The commands' exit codes: the one table (``--help`` prints :data:`EXIT_CODES`, the run record says
+    :data:`EXIT_STATUS`)."""
+
+    OK = 0
+    REPORT_FAILED = 1
+    BAD_INPUT = 2
+    LOCKED = 3
+    NO_SCHEDULER = 4
+    STOPPED = 130
+
+
+#: Each exit code: the run record's status, and what it means.
+EXIT_MEANINGS = {
+    ExitCode.OK: ("ok", "ok"),
+    ExitCode.REPORT_FAILED: (
+        "failed",
+        "a report failed or a file could not be written (what was published before is kept)",
+    ),
+    ExitCode.BAD_INPUT: ("bad input", "bad input, plan or options (nothing published)"),
+    ExitCode.LOCKED: ("locked", "another run holds the lock (or the data's lock, past --wait)"),
+    ExitCode.NO_SCHEDULER: ("scheduler unreachable", "the Dask scheduler cannot be reached or has no workers"),
+    ExitCode.STOPPED: ("stopped", "stopped by a signal"),
+}
+#: The run record's status for each exit code.
+EXIT_STATUS = {int(code): status for code, (status, _) in EXIT_MEANINGS.items()}
 #: What the commands' exit codes mean (printed by ``--help``; the batch returns them).
-EXIT_CODES = """exit codes:
-  0    ok
-  1    a report failed or a file could not be written (what was published before is kept)
-  2    bad input, plan or options (nothing published)
-  3    another run holds the lock (or the data's lock, past --wait)
-  4    the Dask scheduler cannot be reached or has no workers
-  130  stopped by a signal"""
+EXIT_CODES = "exit codes:\n" + "\n".join(f"  {int(code):<4} {meaning}" for code, (_, meaning) in EXIT_MEANINGS.items())
 
 
 class AnalysisError(Exception):
     """Root of the package's errors: a message for the operator and the exit code of the command."""
 
-    exit_code = 2
+    exit_code = ExitCode.BAD_INPUT
 
     def lines(self) -> list[str]:
         """The message, one problem per line."""
@@ -64,8 +86,8 @@ class Problem:
         return text
 
 
-class RawDataError(AnalysisError):
-    """Raised when raw input cannot be cleaned; holds every problem found."""
+class ProblemsError(AnalysisError):
+    """Every problem found in the cells of a file, one line each (:class:`Problem`)."""
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = list(problems)
@@ -75,8 +97,24 @@ class RawDataError(AnalysisError):
         return [str(p) for p in self.problems]
 
 
+class RawDataError(ProblemsError):
+    """A raw file (or a figure to add or import) cannot be read or cleaned; holds every problem found."""
+
+
+class TableError(ProblemsError):
+    """A processed table fails its schema (a bug of the stage that made it): nothing is written."""
+
+
 class PlanError(AnalysisError):
-    """A plan file (assessment plan, run plan) is invalid; the message names the file and the entry."""
+    """A plan file (assessment plan, run plan) or an option is invalid; the message names the file and the entry."""
+
+
+class RegistryError(AnalysisError):
+    """A registry file (``data/registry/``) is missing or has an invalid entry; the message names the file and key."""
+
+
+class CurationError(AnalysisError):
+    """``data/curation.yml`` is not valid or names a row wrongly; the message names the entry."""
 
 
 class MissingTableError(AnalysisError, FileNotFoundError):
@@ -86,13 +124,13 @@ class MissingTableError(AnalysisError, FileNotFoundError):
 class LockedError(AnalysisError):
     """Another process holds a lock this command needs (a batch run, ``clean``, ``add``); nothing was written."""
 
-    exit_code = 3
+    exit_code = ExitCode.LOCKED
 
 
 class WriteError(AnalysisError):
     """The disk refused a write (full, read-only, immutable folder, no permission): one line, no traceback."""
 
-    exit_code = 1
+    exit_code = ExitCode.REPORT_FAILED
 
     @classmethod
     def from_os_error(cls, exc: OSError, doing: str) -> WriteError:

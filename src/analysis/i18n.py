@@ -46,11 +46,6 @@ def t(key: str, lang: str, **values) -> str:
     return text.format(**values) if values else text
 
 
-def has_text(key: str, lang: str = "en") -> bool:
-    """True when the catalogue has ``key`` (for optional, data-driven keys such as indicator names)."""
-    return key in catalogue(lang)
-
-
 def fmt_number(value: float, lang: str, digits: int = 1) -> str:
     """A number in the locale (1.234,5 in vi, 1,234.5 in en); '–' when missing."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

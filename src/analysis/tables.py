@@ -19,7 +19,7 @@ import pandera.pandas as pa
 import yaml
 
 from analysis import __version__
-from analysis.errors import MissingTableError, Problem, RawDataError
+from analysis.errors import MissingTableError, Problem, TableError
 from analysis.storage import publish_files
 
 CSV_FORMAT = "CSV, UTF-8, comma-separated, '.' decimal point, header row; an empty cell is a missing value"
@@ -140,7 +140,7 @@ def publish(
 
     Raises
     ------
-    RawDataError
+    TableError
         When any table fails its schema; nothing is written then.
 
     Returns
@@ -155,7 +155,7 @@ def publish(
         )
         problems.extend(table_problems)
     if problems:
-        raise RawDataError(problems)
+        raise TableError(problems)
     files: dict[str, bytes] = {}
     for name, frame in validated.items():
         files[f"{name}.csv"] = spreadsheet_safe(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")

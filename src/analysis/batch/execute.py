@@ -64,7 +64,8 @@ def build_in_slot(slot: KernelSlot, task: Task, staging: str, root: str, vintage
     stem = report_stem(task)
     executed = folder / f"{stem}.ipynb"
     result = _identity(task)
-    parameters = {**task.parameters, "lang": task.lang, "as_of": task.as_of}
+    # the notebook's parameter says 0 for every figure
+    parameters = {**task.parameters, "lang": task.lang, "as_of": task.as_of or 0}
     result["kernel_pid"] = slot.pid
     try:
         try:
@@ -78,7 +79,7 @@ def build_in_slot(slot: KernelSlot, task: Task, staging: str, root: str, vintage
         title = t(task.title_key, task.lang)
         html, pdf = folder / f"{stem}.html", folder / f"{stem}.pdf"
         try:
-            slot.render(executed, html, pdf, task.lang, title, vintage, task.as_of or None, task.timeout)
+            slot.render(executed, html, pdf, task.lang, title, vintage, task.as_of, task.timeout)
         except KernelError as exc:
             raise KernelError(f"rendering took longer than {task.timeout} s ({exc})") from exc
         result.update(status="ok", execute_seconds=round(seconds, 2))

@@ -20,7 +20,6 @@ progress within seconds, whatever its time limit.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import queue
 import shutil
@@ -354,8 +353,3 @@ def remove_if_empty(path: str | None) -> None:
     with contextlib.suppress(OSError):
         if path and os.path.getsize(path) == 0:
             os.unlink(path)
-
-
-def connection_info(slot: KernelSlot) -> dict:
-    """The slot's connection settings (for the tests: transport and socket paths)."""
-    return json.loads(Path(slot.km.connection_file).read_text(encoding="utf-8")) if slot.km else {}

@@ -27,19 +27,19 @@ class Task:
     lang: str
     title_key: str
     parameters: dict = field(default_factory=dict)
-    as_of: int = 0
+    as_of: int | None = None  # None: every figure
     timeout: int = 600
     #: The processed data the report reads: None for everything, else {"indicators": [...], "tables": [...]}.
     reads: dict | None = None
 
     @property
     def key(self) -> str:
-        return f"{self.lang}/{self.name}" + (f"-as-of-{self.as_of}" if self.as_of else "")
+        return f"{self.lang}/{report_stem(self)}"
 
 
 def report_stem(task: Task) -> str:
     """File stem of a report: its plan name, with ``-as-of-YEAR`` when built as of a year."""
-    return task.name + (f"-as-of-{task.as_of}" if task.as_of else "")
+    return config.as_of_name(task.name, task.as_of)
 
 
 #: A plan entry's name: a plain file name (it names reports/<lang>/<name>.pdf).
@@ -205,7 +205,7 @@ def plan_tasks(
     plan: dict,
     only: list[str] | None = None,
     langs: list[str] | None = None,
-    as_of: int = 0,
+    as_of: int | None = None,
     timeout: int = 600,
     cache: dict | None = None,
 ) -> list[Task]:
@@ -249,7 +249,7 @@ def plan_tasks(
     return tasks
 
 
-def check_as_of(as_of: int) -> None:
+def check_as_of(as_of: int | None) -> None:
     """``--as-of`` must be a year the data can speak to: from the earliest figure to this year.
 
     Raises

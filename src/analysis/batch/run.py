@@ -28,10 +28,7 @@ Exit codes: :data:`analysis.errors.EXIT_CODES`.
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
-import hashlib
-import io
 import json
 import os
 import re
@@ -46,35 +43,20 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from analysis import __version__, config
+from analysis import pipeline as data_pipeline
 from analysis.batch.plan import Task, check_as_of, load_plan, plan_tasks, report_stem
 from analysis.data import files as data_files
 from analysis.data.provenance import package_fingerprint, sha256_of
-from analysis.errors import WRITE_ERRNOS, AnalysisError, WriteError
+from analysis.errors import EXIT_STATUS, WRITE_ERRNOS, AnalysisError, ExitCode, WriteError
+from analysis.pipeline.reports import data_slice, report_fingerprint, report_reason
+from analysis.pipeline.steps import DATA_STAGE
 from analysis.storage import atomic_write_bytes, atomic_write_json
 
 STATE_FILE = ".state.json"
-EXIT_OK, EXIT_REPORT_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED, EXIT_NO_SCHEDULER, EXIT_STOPPED = 0, 1, 2, 3, 4, 130
+EXIT_OK, EXIT_REPORT_FAILED, EXIT_BAD_INPUT = ExitCode.OK, ExitCode.REPORT_FAILED, ExitCode.BAD_INPUT
+EXIT_LOCKED, EXIT_NO_SCHEDULER, EXIT_STOPPED = ExitCode.LOCKED, ExitCode.NO_SCHEDULER, ExitCode.STOPPED
 #: The run record's status for each exit code.
-STATUS = {0: "ok", 1: "failed", 2: "bad input", 3: "locked", 4: "scheduler unreachable", 130: "stopped"}
-#: The processed tables the data stage makes: one missing (deleted by hand) reruns it.
-DATA_STAGE_TABLES = (
-    "indicators.csv",
-    "targets.csv",
-    "assessments.csv",
-    "forecasts.csv",
-    "track_record.csv",
-    "what_it_takes.csv",
-    "merged_city.csv",
-    "conflicts.csv",
-    "exclusions.csv",
-    "sources.csv",
-    "clean_manifest.json",
-)
-#: Tables whose ``published_date`` says when a figure or target became public (a report's vintage).
-DATED_TABLES = ("indicators.csv", "targets.csv")
-#: Tables that compare with the latest edition: they move whenever an edition is recorded, so a report reads
-#: them only whole (the summary's ``reads: all``), never as rows of its indicators.
-EDITION_TABLES = ("changes.csv", "changes.json")
+STATUS = EXIT_STATUS
 
 
 class Stopped(BaseException):
@@ -97,138 +79,6 @@ def data_inputs() -> dict[str, str]:
     """
     plan = config.assessment_plan_file()
     return {**data_files.input_checksums(), plan.name: sha256_of(plan)}
-
-
-def data_stage_key(inputs: dict[str, str], package: str, as_of: int) -> str:
-    """What the data stage's result depends on: its inputs, the code, ``as_of`` and the year (a target year
-    passes on 1 January)."""
-    text = json.dumps(inputs, sort_keys=True) + package + str(as_of) + str(dt.date.today().year)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def data_stage_needed(state: dict, key: str, as_of: int, force: bool) -> str | None:
-    """Why the data stage must run (None: its inputs and outputs are as the last run left them)."""
-    processed = config.processed_dir()
-    expected = [*DATA_STAGE_TABLES, *([f"assessments-as-of-{as_of}.csv"] if as_of else [])]
-    if force:
-        return "--force"
-    missing = [name for name in expected if not (processed / name).exists()]
-    if missing:
-        return f"processed table(s) missing: {', '.join(missing)}"
-    if state.get("data_inputs") != key:
-        return "raw data, curation, registry, plan or code changed"
-    return None
-
-
-@dataclass
-class DataSlice:
-    """The processed data one report reads: its hash and the latest publication date among its figures."""
-
-    digest: str
-    vintage: str | None
-
-
-def data_slice(reads: dict | None, cache: dict | None = None) -> DataSlice:
-    """Hash of the processed data a report reads, and the latest ``published_date`` of the figures in it.
-
-    ``reads`` is ``None`` (everything in ``data/processed``) or ``{"indicators": [...], "tables": [...]}``:
-    the rows of every processed table whose ``indicator`` is listed (but :data:`EDITION_TABLES`), and the
-    whole of each listed table.
-    The vintage is None when the report reads no figure or target (the method appendix).
-    """
-    key = json.dumps(reads, sort_keys=True)
-    if cache is not None and key in cache:
-        return cache[key]
-    processed = config.processed_dir()
-    files = sorted(p for p in processed.glob("*") if p.is_file() and p.suffix in (".csv", ".json"))
-    digest = hashlib.sha256()
-    indicators = set((reads or {}).get("indicators", []))
-    whole = set((reads or {}).get("tables", []))
-    dates: list[str] = []
-    for path in files:
-        everything = reads is None or path.name in whole
-        if not everything and not (indicators and path.suffix == ".csv" and path.name not in EDITION_TABLES):
-            continue
-        data = path.read_bytes()
-        if everything:
-            digest.update(path.name.encode() + data)
-        if path.suffix != ".csv" or (everything and path.name not in DATED_TABLES):
-            continue
-        rows = csv.reader(io.StringIO(data.decode("utf-8")))
-        header = next(rows, [])
-        column = header.index("indicator") if "indicator" in header else None
-        if column is None and not everything:
-            continue
-        dated = header.index("published_date") if path.name in DATED_TABLES and "published_date" in header else None
-        if not everything:
-            digest.update(path.name.encode())
-        for row in rows:
-            if not everything and not (column is not None and len(row) > column and row[column] in indicators):
-                continue
-            if not everything:
-                digest.update("\x1f".join(row).encode() + b"\n")
-            if dated is not None and len(row) > dated and row[dated]:
-                dates.append(row[dated])
-    value = DataSlice(digest.hexdigest(), max(dates) if dates else None)
-    if cache is not None:
-        cache[key] = value
-    return value
-
-
-def report_fingerprint(task: Task, code: str, data: str) -> dict[str, str]:
-    """The parts of a report's fingerprint, kept apart so that a dry run can say which one changed."""
-    notebook = (config.notebooks_dir() / task.notebook).read_bytes()
-    # The timeout is how a report is run, not what it contains: changing it rebuilds nothing.
-    inputs = {k: v for k, v in asdict(task).items() if k != "timeout"}
-    return {
-        "notebook": hashlib.sha256(notebook).hexdigest(),
-        "task": hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest(),
-        "code": code,
-        "data": data,
-    }
-
-
-REASONS = {
-    "notebook": "its notebook changed",
-    "task": "its plan entry changed",
-    "code": "the package code changed",
-    "data": "the data it reads changed",
-}
-
-
-def rebuild_reason(task: Task, parts: dict, info: dict, output: Path, force: bool) -> str | None:
-    """Why a report must be rebuilt, or None when its published version is up to date."""
-    stem = report_stem(task)
-    if force:
-        return "--force"
-    if not all((output / task.lang / f"{stem}{s}").exists() for s in (".html", ".pdf")):
-        return "not published yet"
-    if info.get("status") != "ok":
-        return "its last build failed"
-    recorded = info.get("fingerprint")
-    if not isinstance(recorded, dict):
-        return "built before fingerprints were kept"
-    changed = [REASONS[k] for k in ("notebook", "task", "code", "data") if recorded.get(k) != parts[k]]
-    return "; ".join(changed) or None
-
-
-def benchmark_key(package: str) -> str:
-    """What the cached benchmarks depend on, read without importing them: the code (with the shipped defaults)
-    and every benchmark file (M3 levels, World Bank shares)."""
-    parts = [package]
-    for name, path in sorted(config.benchmark_files().items()):
-        parts.append(f"{name}:{sha256_of(path) if path.exists() else 'none'}")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-
-def run_benchmark(force: bool, log) -> None:
-    """The back-test of every benchmark file (M3 levels, World Bank shares), rerun only when the methods' code,
-    the shipped defaults or a benchmark file changed (:func:`analysis.models.stage.run_benchmarks`)."""
-    from analysis.models import stage as model_stage
-
-    model_stage.run_benchmarks(
-        force=force, log=lambda line: log(f"data: {line}") if line.startswith("benchmark") else None
-    )
 
 
 def global_vintage() -> str | None:
@@ -415,7 +265,7 @@ class StopSignals:
 class RunOptions:
     only: list[str] | None = None
     langs: list[str] | None = None
-    as_of: int = 0
+    as_of: int | None = None  # None: every figure
     jobs: int = 2
     force: bool = False
     output: Path | None = None
@@ -515,8 +365,6 @@ class Batch:
         recovered = recover_editions(output, self.say)
         remove_leftovers(output, self.say)
         self.state = load_state(output / STATE_FILE, self.log)
-        if recovered:  # its changes.csv was made for it before the killed run published it
-            self.state["changes_of"] = recovered[-1]
         self.plan = load_plan(options.plan)
         check_as_of(options.as_of)
         check_scheduler_address(options.scheduler)
@@ -530,25 +378,26 @@ class Batch:
         )
         package = package_fingerprint()
         with data_files.locked(data_files.LOCK_WAIT, "the run"):
-            inputs = data_inputs()  # before anything reads them: the fingerprint is of what is read
-            key = data_stage_key(inputs, package, options.as_of)
-            reason = data_stage_needed(self.state, key, options.as_of, options.force)
-            self.record["inputs"] = inputs
+            self.record["inputs"] = data_inputs()  # before anything reads them: the record is of what is read
+            if recovered:  # its changes.csv was made for it before the killed run published it
+                data_pipeline.note_edition(self.context)
+            stale = data_pipeline.staleness(DATA_STAGE, self.context, options.force)
             if options.dry_run:
-                return self._dry_run(tasks, package, reason)
+                return self._dry_run(tasks, package, stale)
+            reason = _first_reason(stale)
             if reason and tasks and not options.scheduler:
                 # the data stage will run, so reports will most likely be rebuilt: warm the kernels meanwhile
                 self.pool = self._pool(len(tasks))
-            self.record["data_stage_ran"] = bool(reason)
+            self.record["data_stage_ran"] = False
             if reason:
-                self._data_stage(key, reason)
+                self._data_stage(reason)
             else:
                 self.say("data: inputs unchanged, skipping clean/assess")
-            self._side_tables(package)
+            data_pipeline.bring_up_to_date(["benchmark"], self.context)  # apart: --force does not rerun it
             self.vintage = global_vintage()
             todo = self._select(tasks, package)
             if todo and any(not task.as_of for task, _, _, _ in todo):
-                raw = {name: digest for name, digest in inputs.items() if name.endswith(".csv")}
+                raw = {name: digest for name, digest in self.record["inputs"].items() if name.endswith(".csv")}
                 self.draft = _draft_edition(output, raw, self.vintage, self.record["git_commit"])
         if not todo:
             self.say(f"nothing to do: {len(tasks)} report(s) up to date ({time.perf_counter() - self.started:.1f} s)")
@@ -574,50 +423,22 @@ class Batch:
         logs = str(self.output / "_runs")
         return LocalPool(_pool_size(self.options, reports), str(config.project_root()), logs, runtime)
 
-    def _data_stage(self, key: str, reason: str) -> None:
-        """Clean, assess and restate the track record (the caller holds the data's lock)."""
+    @property
+    def context(self) -> data_pipeline.Context:
+        """The pipeline's context of this run: its ``as_of``, its editions folder and its log."""
         from analysis.batch.editions import editions_dir
-        from analysis.data import stage as data_stage
-        from analysis.models import stage as model_stage
 
+        return data_pipeline.Context(as_of=self.options.as_of, editions=editions_dir(self.output), log=self.say)
+
+    def _data_stage(self, reason: str) -> None:
+        """Bring the data steps up to date (clean, assess, track record, changes; the caller holds the data's lock):
+        the pipeline says which are stale, and runs only those."""
         started = time.perf_counter()
-        data_stage.clean(editions=editions_dir(self.output))
-        model_stage.assess()
-        if self.options.as_of:
-            model_stage.assess(as_of=self.options.as_of)
-        model_stage.publish_track_record()
-        model_stage.publish_changes(editions_dir(self.output))
-        self.state["data_inputs"] = key
-        self.state["changes_of"] = self._changes_key()
+        ran = data_pipeline.bring_up_to_date(DATA_STAGE, self.context, force=self.options.force)
+        self.record["data_stage_ran"] = bool(ran)
         self.index_due = True
         seconds = time.perf_counter() - started
-        self.say(f"data: cleaned, assessed and restated the track record in {seconds:.1f} s ({reason})")
-
-    def _changes_key(self) -> str | None:
-        """``changes.csv`` compares with the latest edition: rebuilt when another one was recorded since."""
-        from analysis.batch.editions import editions_dir
-
-        names = sorted(p.name for p in editions_dir(self.output).glob("[!.]*") if p.is_dir())
-        return names[-1] if names else None
-
-    def _side_tables(self, package: str) -> None:
-        """``changes.csv`` when an edition was recorded since it was made, and the benchmarks when their code,
-        defaults or files changed: both checked from fingerprints, without importing what makes them."""
-        from analysis.batch.editions import editions_dir
-
-        if "data_inputs" in self.state and self.state.get("changes_of", "") != self._changes_key():
-            from analysis.models import stage as model_stage
-
-            model_stage.publish_changes(editions_dir(self.output))
-            self.state["changes_of"] = self._changes_key()
-        key = benchmark_key(package)
-        cached = (config.processed_dir() / "benchmark.json").exists()
-        if not any(p.exists() for p in config.benchmark_files().values()) or (
-            self.state.get("benchmark") == key and cached
-        ):
-            return
-        run_benchmark(False, self.say)
-        self.state["benchmark"] = key
+        self.say(f"data: {', '.join(ran) or 'nothing'} brought up to date in {seconds:.1f} s ({reason})")
 
     def _select(self, tasks: list[Task], package: str) -> list[tuple]:
         """The reports to rebuild, longest last build first: (task, fingerprint, vintage, why)."""
@@ -625,9 +446,8 @@ class Batch:
         todo = []
         for task in tasks:
             part = data_slice(task.reads, slices)
-            parts = report_fingerprint(task, package, part.digest)
-            info = self.state["reports"].get(task.key, {})
-            why = rebuild_reason(task, parts, info, self.output, self.options.force)
+            parts = _report_inputs(task, package, part.digest)
+            why = report_reason(parts, self.state["reports"].get(task.key, {}), self._outputs(task), self.options.force)
             if why is None:
                 self.record["reports"].append({"key": task.key, "status": "unchanged"})
             else:
@@ -636,16 +456,23 @@ class Batch:
         todo.sort(key=lambda item: -float(self.state["reports"].get(item[0].key, {}).get("seconds") or 0))
         return todo
 
-    def _dry_run(self, tasks: list[Task], package: str, reason: str | None) -> int:
-        """Say what a run would rebuild and why, without running anything."""
+    def _outputs(self, task: Task) -> list[Path]:
+        stem = report_stem(task)
+        return [self.output / task.lang / f"{stem}{suffix}" for suffix in (".html", ".pdf")]
+
+    def _dry_run(self, tasks: list[Task], package: str, stale: dict[str, str | None]) -> int:
+        """Say what a run would rebuild and why, without running anything (the pipeline's answer, step by step)."""
+        reason = _first_reason(stale)
         if reason:
             self.log(f"data stage: would run ({reason}); reports whose data then changes are rebuilt too")
         else:
             self.log("data stage: up to date")
+        for step, why in stale.items():
+            self.log(f"  {step}: {'would run (' + why + ')' if why else 'up to date'}")
         slices: dict = {}
         for task in tasks:
-            parts = report_fingerprint(task, package, data_slice(task.reads, slices).digest)
-            why = rebuild_reason(task, parts, self.state["reports"].get(task.key, {}), self.output, self.options.force)
+            parts = _report_inputs(task, package, data_slice(task.reads, slices).digest)
+            why = report_reason(parts, self.state["reports"].get(task.key, {}), self._outputs(task), self.options.force)
             self.log(f"{task.key}: {'rebuild (' + why + ')' if why else 'up to date'}")
         self.finished_ = True  # a dry run writes nothing
         return EXIT_OK
@@ -719,7 +546,7 @@ class Batch:
         """The report's files into place, noted in the edition it belongs to (begun before the first)."""
         from analysis.batch.editions import PendingEdition
 
-        regular = "-as-of-" not in result["key"]
+        regular = result["stem"] == result["name"]  # a report as of a year restates the past: no edition
         if regular and self.draft is not None and self.edition is None:
             self.edition = PendingEdition.begin(self.output, self.draft)
         if regular and self.edition is not None:
@@ -761,7 +588,7 @@ class Batch:
                     if edition:
                         self.record["edition"] = edition
                         # changes.csv already says what this edition says it changed: nothing to remake
-                        self.state["changes_of"] = edition
+                        data_pipeline.note_edition(self.context)
                         previous = self.edition.record.get("previous")
                         self.say(f"edition {edition} recorded (previous: {previous or 'none, this is the first'})")
                 except OSError as exc:
@@ -787,6 +614,16 @@ class Batch:
     def _write_index(self) -> None:
         if self.plan is not None and (self.index_due or not (self.output / "index.html").exists()):
             write_index(self.output, self.plan, self.state, self.vintage or global_vintage())
+
+
+def _first_reason(stale: dict[str, str | None]) -> str | None:
+    """The first stale step and why (``clean: data/curation.yml changed``), or None when none is."""
+    return next((f"{step}: {why}" for step, why in stale.items() if why), None)
+
+
+def _report_inputs(task: Task, package: str, data: str) -> dict[str, str]:
+    """A report's inputs (:func:`analysis.pipeline.reports.report_fingerprint`)."""
+    return report_fingerprint(config.notebooks_dir() / task.notebook, asdict(task), package, data)
 
 
 def _draft_edition(output: Path, raw: dict[str, str], vintage: str | None, git_commit: str | None):

@@ -33,6 +33,7 @@ from analysis.data import parsing
 from analysis.data.curation import Curation
 from analysis.data.registry import Registry
 from analysis.data.schemas import CONFLICTS, EXCLUSIONS, INDICATOR_KEY, INDICATORS, OBSERVED_KINDS, SOURCES, TARGETS
+from analysis.data.units import SHARE_UNITS
 from analysis.errors import ParseError, Problem, RawDataError
 from analysis.i18n import t
 
@@ -245,7 +246,7 @@ def parse_row(raw: dict, registry: Registry, today: dt.date | None = None) -> tu
         return None, problems
 
     unit, factor = unit_and_factor
-    if unit == "percent" and entry.units[0] in parsing.SHARE_UNITS:
+    if unit == "percent" and entry.units[0] in SHARE_UNITS:
         unit = entry.units[0]  # "% of total spending": the registry says what the percent is of
     if unit not in entry.units:
         problem(
@@ -260,7 +261,7 @@ def parse_row(raw: dict, registry: Registry, today: dt.date | None = None) -> tu
         if group is not None:
             parsed = dataclasses.replace(parsed, rank_group_size=group)
     value, low, high = (_scaled(v, factor) for v in (parsed.value, parsed.low, parsed.high))
-    if parsed.is_all_word and unit not in parsing.SHARE_UNITS:
+    if parsed.is_all_word and unit not in SHARE_UNITS:
         problem("value_as_published", f"'{value_text}' means 'all' but the unit is {unit}", "a share unit (percent)")
     low_bound = "-∞" if entry.lower is None else f"{entry.lower:g}"
     bounds = f"between {low_bound} and {'∞' if entry.upper is None else f'{entry.upper:g}'}"

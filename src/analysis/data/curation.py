@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from analysis.errors import PlanError
+from analysis.errors import CurationError
 from analysis.storage import parse_yaml
 
 
@@ -66,7 +66,7 @@ class Curation:
 def _entries(document: dict, key: str, required: tuple[str, ...], source: str) -> list[dict]:
     entries = document.get(key) or []
     if not isinstance(entries, list):
-        raise PlanError(f"{source}: '{key}' should be a list of entries")
+        raise CurationError(f"{source}: '{key}' should be a list of entries")
     problems = []
     for number, entry in enumerate(entries, 1):
         if not isinstance(entry, dict):
@@ -83,7 +83,7 @@ def _entries(document: dict, key: str, required: tuple[str, ...], source: str) -
                 f"{source}: {key} entry {number}: 'row' should be a row number of 2 or more, got {entry['row']!r}"
             )
     if problems:
-        raise PlanError("\n".join(problems))
+        raise CurationError("\n".join(problems))
     return entries
 
 
@@ -92,7 +92,7 @@ def load_curation(path: Path | None) -> Curation:
 
     Raises
     ------
-    PlanError
+    CurationError
         When the file is not YAML or an entry lacks a field, naming the entry.
     """
     if path is None or not path.exists():
@@ -100,9 +100,9 @@ def load_curation(path: Path | None) -> Curation:
     try:
         document = parse_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        raise PlanError(f"{path.name}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        raise CurationError(f"{path.name}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(document, dict):
-        raise PlanError(f"{path.name}: expected a mapping with 'exclusions', 'attributions' and 'kinds'")
+        raise CurationError(f"{path.name}: expected a mapping with 'exclusions', 'attributions' and 'kinds'")
     exclusions = _entries(document, "exclusions", ("file", "row", "value", "reason"), path.name)
     attributions = _entries(document, "attributions", ("file", "row", "value", "estimator", "reason"), path.name)
     kinds = _entries(document, "kinds", ("file", "row", "value", "kind", "reason"), path.name)

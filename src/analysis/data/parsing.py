@@ -413,25 +413,6 @@ def rank_group_from_text(*texts: str) -> int | None:
 
 # --- units -----------------------------------------------------------------------------
 
-#: The canonical units and what they mean (unit -> description).
-CANONICAL_UNITS: dict[str, str] = {
-    "percent_of_GRDP": "percent of gross regional domestic product",
-    "percent_of_GDP": "percent of national gross domestic product",
-    "percent_of_budget": "percent of annual budget spending",
-    "percent": "percent of a stated population (households, adults, dossiers, firms)",
-    "percent_change": "growth rate, percent per year",
-    "VND_billion": "billion Vietnamese dong (tỷ đồng)",
-    "USD_billion": "billion US dollars",
-    "USD": "US dollars",
-    "VND_million_per_worker": "million dong per worker",
-    "rank": "position in a ranking (1 = best)",
-    "index_0_1": "composite index on a 0-1 scale",
-    "points": "score points on the index's own scale",
-    "count": "a number of things (services, dossiers, firms)",
-    "per_1000_population": "count per 1,000 residents",
-}
-SHARE_UNITS = {"percent_of_GRDP", "percent_of_GDP", "percent_of_budget", "percent"}
-
 ACCEPTED_UNITS = (
     "a unit such as '% GRDP', '% GDP', '% tổng chi ngân sách', '%', '%/năm', 'tỷ đồng', "
     "'tỷ USD', 'USD', 'rank ...', '... (0-1)', 'points', or a count noun (hồ sơ, dịch vụ công, doanh nghiệp)"
@@ -453,7 +434,7 @@ def normalize_unit(unit_text: str, indicator: str, value_text: str = "") -> tupl
     Returns
     -------
     tuple of (str, float)
-        Canonical unit (a key of :data:`CANONICAL_UNITS`) and the factor that turns
+        Canonical unit (a key of :data:`analysis.data.units.CANONICAL_UNITS`) and the factor that turns
         ``ParsedValue.value`` into that unit.
     """
     unit = unicodedata.normalize("NFC", unit_text or "").lower()

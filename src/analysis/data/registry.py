@@ -18,7 +18,8 @@ from pathlib import Path
 import yaml
 
 from analysis import config
-from analysis.errors import PlanError
+from analysis.data.units import CANONICAL_UNITS
+from analysis.errors import RegistryError
 from analysis.storage import parse_yaml
 
 
@@ -148,7 +149,7 @@ def _pair(value, where: str, key: str) -> dict[str, str]:
     if not isinstance(value, dict) or not all(
         isinstance(value.get(lang), str) and value.get(lang) for lang in ("vi", "en")
     ):
-        raise PlanError(f"{where}: '{key}' needs a text in vi and en, got {value!r}")
+        raise RegistryError(f"{where}: '{key}' needs a text in vi and en, got {value!r}")
     return {"vi": value["vi"], "en": value["en"]}
 
 
@@ -156,11 +157,11 @@ def _read(path: Path) -> dict:
     try:
         document = parse_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise PlanError(f"{path}: the registry file is missing") from None
+        raise RegistryError(f"{path}: the registry file is missing") from None
     except yaml.YAMLError as exc:
-        raise PlanError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        raise RegistryError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(document, dict):
-        raise PlanError(f"{path}: expected a mapping")
+        raise RegistryError(f"{path}: expected a mapping")
     return document
 
 
@@ -168,7 +169,7 @@ def _section(document: dict, name: str, source: str) -> dict:
     """The non-empty mapping under ``name`` (indicators, places, estimators) of a registry file."""
     entries = document.get(name)
     if not isinstance(entries, dict) or not entries:
-        raise PlanError(f"{source}: expected a mapping under '{name}'")
+        raise RegistryError(f"{source}: expected a mapping under '{name}'")
     return entries
 
 
@@ -176,7 +177,7 @@ def _words(entry, key: str, where: str, purpose: str) -> tuple[str, ...]:
     """A non-empty list of lower-cased words (a place's aliases, a family's patterns)."""
     words = entry.get(key) if isinstance(entry, dict) else None
     if not isinstance(words, list) or not words:
-        raise PlanError(f"{where}: '{key}' should list {purpose}")
+        raise RegistryError(f"{where}: '{key}' should list {purpose}")
     return tuple(str(word).lower() for word in words)
 
 
@@ -185,22 +186,20 @@ def parse_indicators(document: dict, source: str = "indicators.yml") -> dict[str
 
     Raises
     ------
-    PlanError
+    RegistryError
         Naming the file and the indicator of the first mistake.
     """
-    from analysis.data.parsing import CANONICAL_UNITS
-
     entries = _section(document, "indicators", source)
     out = {}
     for key, entry in entries.items():
         where = f"{source}: {key}"
         if not re.fullmatch(r"[A-Za-z0-9_]+", str(key)) or not isinstance(entry, dict):
-            raise PlanError(
+            raise RegistryError(
                 f"{where}: an indicator is a snake_case id with a mapping of units, bounds, name, description"
             )
         units = entry.get("units")
         if not isinstance(units, list) or not units or any(unit not in CANONICAL_UNITS for unit in units):
-            raise PlanError(
+            raise RegistryError(
                 f"{where}: 'units' should list canonical units ({', '.join(CANONICAL_UNITS)}), got {units!r}"
             )
         bounds = entry.get("bounds")
@@ -209,7 +208,7 @@ def parse_indicators(document: dict, source: str = "indicators.yml") -> dict[str
             and len(bounds) == 2
             and all(b is None or isinstance(b, int | float) for b in bounds)
         ):
-            raise PlanError(f"{where}: 'bounds' should be [low, high] (null for open), got {bounds!r}")
+            raise RegistryError(f"{where}: 'bounds' should be [low, high] (null for open), got {bounds!r}")
         out[str(key)] = Indicator(
             str(key),
             tuple(units),
@@ -222,7 +221,7 @@ def parse_indicators(document: dict, source: str = "indicators.yml") -> dict[str
         )
     unknown = {i.denominator for i in out.values() if i.denominator and i.denominator not in out}
     if unknown:
-        raise PlanError(f"{source}: denominator(s) {', '.join(sorted(unknown))} are not indicators of the registry")
+        raise RegistryError(f"{source}: denominator(s) {', '.join(sorted(unknown))} are not indicators of the registry")
     return out
 
 
@@ -234,11 +233,11 @@ def parse_places(document: dict, source: str = "places.yml") -> dict[str, Place]
         where = f"{source}: {key}"
         aliases = _words(entry, "aliases", where, "the names raw files use")
         if entry.get("level") not in ("national", "city", "province"):
-            raise PlanError(f"{where}: 'level' should be national, city or province")
+            raise RegistryError(f"{where}: 'level' should be national, city or province")
         merger = entry.get("merger") or {}
         date = str(merger["date"]) if merger.get("date") else None
         if date and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
-            raise PlanError(f"{where}: merger date should be YYYY-MM-DD, got {date!r}")
+            raise RegistryError(f"{where}: merger date should be YYYY-MM-DD, got {date!r}")
         out[str(key)] = Place(
             str(key),
             aliases,
@@ -263,7 +262,7 @@ def parse_estimators(
         series = tuple(str(p).lower() for p in entry.get("series") or ())
         independent = entry.get("independent", False)
         if not isinstance(independent, bool):
-            raise PlanError(f"{where}: 'independent' should be true or false, got {independent!r}")
+            raise RegistryError(f"{where}: 'independent' should be true or false, got {independent!r}")
         out[str(key)] = EstimatorFamily(str(key), patterns, series, independent)
     return out, tuple(str(w).lower() for w in document.get("negations") or ())
 
@@ -310,7 +309,7 @@ def load_registry(directory: Path | None = None) -> Registry:
 
     Raises
     ------
-    PlanError
+    RegistryError
         When a registry file is missing, not YAML, or has an invalid entry.
     """
     folder = directory or config.registry_dir()

@@ -10,7 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from analysis.data.parsing import CANONICAL_UNITS, ESTIMATORS, QUALIFIERS, SHARE_UNITS
+from analysis.data.parsing import ESTIMATORS, QUALIFIERS
+from analysis.data.units import CANONICAL_UNITS, SHARE_UNITS
 
 OBSERVATION_KINDS = ["actual", "estimate", "preliminary", "projection", "plan"]
 #: Kinds of figure that measure what happened (a projection expects, a plan allocates): the one filter.

@@ -17,8 +17,8 @@ import pandas as pd
 from scipy import stats
 
 from analysis import tables
+from analysis.data.observations import observations
 from analysis.data.registry import Registry, load_registry
-from analysis.data.schemas import OBSERVED_KINDS
 from analysis.errors import PlanError
 from analysis.models import forecasting, progress, single_models
 from analysis.models.judging import judge_outcome, meets, precision_margin, self_reported, status_for
@@ -46,13 +46,7 @@ def observed_series(
     dict of str to pandas.Series
         Estimator -> values indexed by year (indicator units), sorted by year.
     """
-    frame = indicators[
-        (indicators["indicator"] == indicator)
-        & (indicators["boundary"] == boundary)
-        & (indicators["kind"].isin(OBSERVED_KINDS))
-        & (indicators["period"] == "Y")
-        & (indicators["value_type"].isin(["point", "range"]))
-    ]
+    frame = observations(indicators, indicator, boundary)
     if as_of is not None:
         frame = frame[frame["year"] <= as_of]
     out = {}
@@ -128,15 +122,9 @@ def outcome_figure(
     """
     rank_kind = {"actual": 0, "estimate": 1, "preliminary": 2}
     rank_type = {"point": 0, "range": 1, "bound": 2, "rank": 0, "top_k": 3}
-    rows = indicators[
-        (indicators["indicator"] == indicator)
-        & (indicators["boundary"] == boundary)
-        & (indicators["estimator"] == estimator)
-        & (indicators["year"] == year)
-        & (indicators["period"] == "Y")
-        & indicators["kind"].isin(list(rank_kind))
-        & indicators["value_type"].isin(list(rank_type))
-    ]
+    # an outcome may be a bound, a rank or a top-k (a target can be one): every value type counts
+    rows = observations(indicators, indicator, boundary, kinds=rank_kind, value_types=rank_type)
+    rows = rows[(rows["estimator"] == estimator) & (rows["year"] == year)]
     if rows.empty:
         return None
     ranked = rows.assign(_kind=rows["kind"].map(rank_kind), _type=rows["value_type"].map(rank_type))
@@ -150,13 +138,8 @@ def series_plan(
     (year, value, median ratio, log sd); None without a plan or without ``execution``."""
     if execution is None or series.empty:
         return None
-    rows = indicators[
-        (indicators["indicator"] == entry.indicator)
-        & (indicators["boundary"] == entry.boundary)
-        & (indicators["period"] == "Y")
-        & (indicators["kind"] == "plan")
-        & (indicators["year"] > int(series.index[-1]))
-    ]
+    rows = observations(indicators, entry.indicator, entry.boundary, kinds=("plan",))
+    rows = rows[rows["year"] > int(series.index[-1])]
     if rows.empty:
         return None
     year = int(rows["year"].min())
@@ -169,14 +152,8 @@ def plan_figure(indicators: pd.DataFrame, indicator: str, boundary: str, year: i
 
     A plan is evidence about its year, never its outcome.
     """
-    rows = indicators[
-        (indicators["indicator"] == indicator)
-        & (indicators["boundary"] == boundary)
-        & (indicators["year"] == year)
-        & (indicators["period"] == "Y")
-        & (indicators["kind"] == "plan")
-        & indicators["value_type"].isin(["point", "range"])
-    ]
+    rows = observations(indicators, indicator, boundary, kinds=("plan",))
+    rows = rows[rows["year"] == year]
     return None if rows.empty else rows.sort_values("value_type", kind="stable").iloc[-1]
 
 

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.models.benchmark_code import METHOD_FILES
 from analysis.models.forecast_fit import (
     PSEUDO_TARGET_GROWTH,
     fit_hyperparameters,
@@ -392,14 +393,7 @@ def fingerprint(data: Path) -> str:
     reused while it holds)."""
     digest = hashlib.sha256()
     folder = Path(__file__).parent
-    for name in (
-        "forecasting.py",
-        "forecast_fit.py",
-        "benchmark.py",
-        "progress.py",
-        "single_models.py",
-        "forecast_defaults.yml",
-    ):
+    for name in METHOD_FILES:
         digest.update((folder / name).read_bytes())
     digest.update(Path(data).read_bytes())
     return digest.hexdigest()

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import __version__
-from analysis.data.schemas import OBSERVED_KINDS
+from analysis.data.observations import observations
 from analysis.models.plan import PlanEntry
 from analysis.models.schemas import CHANGES
 
@@ -72,12 +72,8 @@ def _text(value) -> str | None:
 def _observed(indicators: pd.DataFrame, plan: tuple[PlanEntry, ...]) -> pd.DataFrame:
     """Yearly figures of the assessed indicators (every place), one per indicator x boundary x estimator x year."""
     assessed = {entry.indicator for entry in plan}
-    frame = indicators[
-        indicators["kind"].isin(OBSERVED_KINDS)
-        & (indicators["period"] == "Y")
-        & indicators["value_type"].isin(["point", "range"])
-        & indicators["indicator"].isin(assessed)
-    ]
+    frame = observations(indicators)
+    frame = frame[frame["indicator"].isin(assessed)]
     frame = frame.assign(year=frame["year"].astype("Int64"), _point=(frame["value_type"] == "point").astype(int))
     index = ["indicator", "boundary", "estimator", "year"]
     return frame.sort_values([*index, "_point"]).drop_duplicates(index, keep="last").set_index(index)

@@ -14,8 +14,8 @@ import math
 
 import pandas as pd
 
+from analysis.data.observations import observations
 from analysis.data.registry import Registry
-from analysis.data.schemas import OBSERVED_KINDS
 from analysis.models.what_it_takes import yearly
 
 BRIDGE_COLUMNS = [
@@ -46,13 +46,9 @@ def published_range(
     indicators: pd.DataFrame, indicator: str, estimator: str, exclude: list[str]
 ) -> tuple[float, float]:
     """Lowest and highest yearly share the estimator published for any province (outside ``exclude``)."""
-    rows = indicators[
-        (indicators["indicator"] == indicator)
-        & (indicators["estimator"] == estimator)
-        & indicators["level"].isin(["province", "city"])
-        & (indicators["period"] == "Y")
-        & indicators["kind"].isin(OBSERVED_KINDS)
-        & ~indicators["boundary"].isin(exclude)
+    rows = observations(indicators, indicator)
+    rows = rows[
+        (rows["estimator"] == estimator) & rows["level"].isin(["province", "city"]) & ~rows["boundary"].isin(exclude)
     ]
     return (float(rows["value"].min()), float(rows["value"].max())) if not rows.empty else (math.nan, math.nan)
 

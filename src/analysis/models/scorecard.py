@@ -21,8 +21,8 @@ import datetime as dt
 
 import pandas as pd
 
+from analysis.data.observations import observations
 from analysis.data.registry import Registry, load_registry
-from analysis.data.schemas import OBSERVED_KINDS
 from analysis.errors import PlanError
 from analysis.models.judging import (
     judge_growth_average,
@@ -61,13 +61,20 @@ COMBINED_ORDER = (
 )
 
 
+#: What the scorecard reads as a figure: besides points and ranges, a rank, a floor ("over 90") and any period
+#: (a quarter, an average over years), since a target's rule, not the filter, decides what a figure proves.
+FIGURE_VALUE_TYPES = ("point", "range", "bound", "rank", "top_k")
+
+
 def _figures(indicators: pd.DataFrame, indicator: str, boundary: str, level: str | None = None) -> pd.DataFrame:
     """Published figures (final, estimated, preliminary; no plan, no projection) of one indicator at one boundary."""
-    rows = indicators[
-        (indicators["indicator"] == indicator)
-        & (indicators["boundary"] == boundary)
-        & indicators["kind"].isin(OBSERVED_KINDS)
-    ]
+    rows = observations(
+        indicators,
+        indicator,
+        boundary,
+        periods=indicators["period"].dropna().unique(),
+        value_types=FIGURE_VALUE_TYPES,
+    )
     if level is not None and "level" in rows:
         rows = rows[rows["level"] == level]
     return rows

@@ -15,8 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config, tables
-from analysis.data.provenance import hash_files, package_fingerprint, sha256_of
-from analysis.data.registry import registry_files
+from analysis.data.provenance import sha256_of
 from analysis.data.stage import load_table, records_in_memory, resolve_tables, visible_as_of
 from analysis.models.assessment import assess as run_assessment
 from analysis.models.plan import load_assessment_plan, load_plan_execution, load_programme
@@ -26,8 +25,8 @@ from analysis.storage import atomic_write_bytes
 
 
 def table_name(name: str, as_of: int | None = None) -> str:
-    """``assessments`` or ``assessments-as-of-2024``."""
-    return name if not as_of else f"{name}-as-of-{as_of}"
+    """``assessments`` or ``assessments-as-of-2024`` (:func:`analysis.config.as_of_name`)."""
+    return config.as_of_name(name, as_of)
 
 
 def tables_as_of(as_of: int | None, folder: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -84,14 +83,17 @@ def load_result(name: str, as_of: int | None = None, directory: Path | None = No
     return tables.read(table_name(name, as_of), SCHEMAS[name], directory)
 
 
-def publish_track_record(directory: Path | None = None, n_paths: int = 2000, reference_year: int | None = None) -> Path:
+def publish_track_record(
+    cache_key: str, directory: Path | None = None, n_paths: int = 2000, reference_year: int | None = None
+) -> Path:
     """Restate every planned target at each past year and publish ``track_record.csv`` and ``forecast_checks.csv``
     (see :mod:`track_record`).
 
     Reads today's ``assessments.csv`` for the outcomes that score the earlier statements, and today's
     ``indicators.csv`` for the figures that check the earlier forecasts.  Each year's restatement is cached
-    in ``data/processed/.cache/`` on the figures public by then, the plan, the registry and the package's
-    code: a figure published this year restates no past year.
+    in ``data/processed/.cache/`` on the figures public by then and ``cache_key`` (what else the step depends
+    on, from :func:`analysis.pipeline.cache_key`: its code, the plan, the registry): a figure published this
+    year restates no past year.
     """
     import datetime as dt
 
@@ -102,9 +104,7 @@ def publish_track_record(directory: Path | None = None, n_paths: int = 2000, ref
     outcomes = load_result("assessments", directory=folder)
     reference = reference_year or dt.date.today().year
     records = records_in_memory()
-    settings = "\n".join(
-        [package_fingerprint(), hash_files([config.assessment_plan_file(), *registry_files()]), str(n_paths)]
-    )
+    settings = f"{cache_key}\n{n_paths}"
     record, forecasts = track_record(
         lambda year: restated_as_of(visible_as_of(records, year), year, plan, settings, n_paths, folder / ".cache"),
         outcomes,
@@ -139,8 +139,8 @@ def restated_as_of(
 
     digest = hashlib.sha256(settings.encode() + visible.to_csv(index=False).encode()).hexdigest()[:20]
     paths = (
-        cache / f"track-record-as-of-{as_of}.{digest}.csv",
-        cache / f"track-record-forecasts-as-of-{as_of}.{digest}.csv",
+        cache / f"{config.as_of_name('track-record', as_of)}.{digest}.csv",
+        cache / f"{config.as_of_name('track-record-forecasts', as_of)}.{digest}.csv",
     )
     if all(path.exists() for path in paths):
         try:
@@ -155,8 +155,8 @@ def restated_as_of(
     )
     cache.mkdir(parents=True, exist_ok=True)
     for stale in [
-        *cache.glob(f"track-record-as-of-{as_of}.*.csv"),
-        *cache.glob(f"track-record-forecasts-as-of-{as_of}.*.csv"),
+        *cache.glob(f"{config.as_of_name('track-record', as_of)}.*.csv"),
+        *cache.glob(f"{config.as_of_name('track-record-forecasts', as_of)}.*.csv"),
     ]:
         stale.unlink(missing_ok=True)
     atomic_write_bytes(paths[0], statements.to_csv(index=False).encode("utf-8"))

@@ -18,6 +18,7 @@ import math
 
 import pandas as pd
 
+from analysis.data.observations import observations
 from analysis.data.registry import Registry
 from analysis.data.schemas import OBSERVED_KINDS
 from analysis.models.plan import PlanEntry
@@ -75,13 +76,7 @@ def yearly(
     kinds: tuple[str, ...] = OBSERVED_KINDS,
 ) -> pd.Series:
     """Yearly point figures of one indicator at one boundary (one estimator), by year."""
-    rows = indicators[
-        (indicators["indicator"] == indicator)
-        & (indicators["boundary"] == boundary)
-        & (indicators["period"] == "Y")
-        & indicators["kind"].isin(kinds)
-        & (indicators["value_type"] == "point")
-    ]
+    rows = observations(indicators, indicator, boundary, kinds=kinds, value_types=("point",))
     if estimator is not None:
         rows = rows[rows["estimator"] == estimator]
     rows = rows.sort_values("year").drop_duplicates("year", keep="last")

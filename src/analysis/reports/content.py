@@ -12,7 +12,7 @@ import re
 
 import pandas as pd
 
-from analysis.data.schemas import OBSERVED_KINDS
+from analysis.data.observations import observations
 from analysis.i18n import fmt_number, fmt_percent, fmt_probability, fmt_share, t
 from analysis.models.judging import (
     FORECAST_STATUSES,
@@ -249,24 +249,14 @@ def _change_value(change: pd.Series, column: str, lang: str) -> str:
 
 def estimator_gap(indicators: pd.DataFrame, indicator: str, boundary: str) -> float:
     """Largest difference between estimators for the same year (indicator units)."""
-    frame = indicators[
-        (indicators["indicator"] == indicator)
-        & (indicators["boundary"] == boundary)
-        & indicators["kind"].isin(OBSERVED_KINDS)
-        & (indicators["period"] == "Y")
-    ]
+    frame = observations(indicators, indicator, boundary)
     spread = frame.groupby("year")["value"].agg(lambda v: v.max() - v.min())
     return float(spread.max()) if len(spread) else math.nan
 
 
 def observations_table(indicators: pd.DataFrame, indicator: str, boundary: str, lang: str) -> pd.DataFrame:
     """Year x estimator table of observed values (estimates and actuals), formatted."""
-    frame = indicators[
-        (indicators["indicator"] == indicator)
-        & (indicators["boundary"] == boundary)
-        & indicators["kind"].isin(OBSERVED_KINDS)
-        & (indicators["period"] == "Y")
-    ]
+    frame = observations(indicators, indicator, boundary)
     if frame.empty:
         return pd.DataFrame()
     frame = frame.assign(
@@ -320,13 +310,8 @@ def base_value_sensitivity(
     goals = [goal for goal in goals if goal["year"] > latest_year]  # a target year already observed has its outcome
     if len(primary) < 2 or len(goals) == 0:
         return pd.DataFrame()
-    rows = indicators[
-        (indicators["indicator"] == indicator)
-        & (indicators["boundary"] == boundary)
-        & indicators["year"].isin([int(y) for y in primary.index[:-1]])
-        & indicators["kind"].isin(OBSERVED_KINDS)
-        & (indicators["period"] == "Y")
-    ]
+    rows = observations(indicators, indicator, boundary)
+    rows = rows[rows["year"].isin([int(y) for y in primary.index[:-1]])]
     candidates = []
     for _, row in rows.iterrows():
         label = labels.estimator(row["estimator"], lang)

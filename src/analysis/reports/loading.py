@@ -1,24 +1,22 @@
-"""The tables a report reads, loaded once per notebook and computed on demand.
+"""The tables a report reads, loaded once per notebook and brought up to date on demand.
 
 A notebook calls ``report = load_report(lang, as_of)`` and reads ``report.assessments``,
-``report.indicators``, ... Each table is read the first time it is used.  When a table is
-missing or older than its inputs (an analyst changed ``as_of`` in JupyterLab, or added a raw
-file), the stage that makes it runs first, in the kernel: the report is right for the
-parameters it was given, without a separate command.
+``report.indicators``, ... Each table is read the first time it is used.  Before that, the pipeline
+(:mod:`analysis.pipeline`) is asked whether the step that makes it is stale, by the rule the batch
+applies: an analyst who edits ``data/curation.yml``, a registry file or ``data/assessment_plan.yml``,
+adds a raw file or changes ``as_of`` in JupyterLab gets the steps rerun that need it (under the
+data's lock), exactly as ``python -m analysis run`` would, without a separate command.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
-from analysis import config, tables
+from analysis import pipeline, tables
 from analysis.data import stage as data_stage
-from analysis.data.provenance import sha256_of
 from analysis.errors import PlanError
 from analysis.models import stage as model_stage
 from analysis.models.assessment import observed_series
@@ -31,59 +29,45 @@ from analysis.models.plan import (
     report_parameter_problems,
 )
 from analysis.models.schemas import SCHEMAS
-from analysis.storage import parse_yaml
 
 BENCHMARK_FILE = "benchmark.json"
 
 
-def _recorded_inputs(folder: Path, table: str) -> dict[str, str]:
-    meta = folder / f"{table}.meta.yml"
-    if not meta.exists():
-        return {}
-    return (parse_yaml(meta.read_text(encoding="utf-8")) or {}).get("inputs") or {}
+def ensure_current(steps: list[str], as_of: int | None = None) -> dict[str, str]:
+    """Run the pipeline's steps ``steps`` (and those they read from) that are stale, under the data's lock.
 
-
-def _stale(folder: Path, table: str, inputs: list[Path]) -> bool:
-    """True when ``table`` is missing or was made from inputs other than those on disk now.
-
-    In a batch run's kernels (``ANALYSIS_TABLES_READY``) a table that exists is never stale: the run made
-    the tables from the inputs it fingerprinted, and a figure added since is for the next run.
+    Returns
+    -------
+    dict of str to str
+        Step -> why it ran (empty when everything was up to date).
     """
-    if not (folder / f"{table}.csv").exists():
-        return True
-    if os.environ.get("ANALYSIS_TABLES_READY"):
-        return False
-    recorded = _recorded_inputs(folder, table)
-    return any(recorded.get(path.name) != (sha256_of(path) if path.exists() else None) for path in inputs)
+    return pipeline.bring_up_to_date(steps, pipeline.Context(as_of=as_of), lock=True, say=print)
 
 
-def ensure_cleaned(folder: Path | None = None) -> None:
-    """Run the data stage when the processed tables are missing or older than the raw files."""
-    folder = folder or config.processed_dir()
-    raw = data_stage.raw_files()
-    if any(_stale(folder, name, raw) for name in ("indicators", "targets")):
-        data_stage.clean()
+def ensure_cleaned() -> None:
+    """The processed tables of the data stage, brought up to date (see :func:`ensure_current`)."""
+    ensure_current(["clean"])
 
 
-def ensure_assessed(as_of: int | None, folder: Path | None = None) -> None:
-    """Run the models stage for ``as_of`` when its tables are missing or older than their inputs."""
-    folder = folder or config.processed_dir()
-    ensure_cleaned(folder)
-    inputs = [folder / "indicators.csv", folder / "targets.csv", config.assessment_plan_file()]
-    if any(
-        _stale(folder, model_stage.table_name(name, as_of), inputs)
-        for name in ("assessments", "forecasts", "scorecard")
-    ):
-        model_stage.assess(as_of=as_of)
+def ensure_assessed(as_of: int | None) -> None:
+    """The assessments and forecasts (as of ``as_of``, when given), brought up to date."""
+    ensure_current(["assess-as-of" if as_of else "assess"], as_of)
 
 
 @dataclass
 class ReportData:
-    """The tables one report reads, in one language and for one ``as_of`` year (0 = every figure)."""
+    """The tables one report reads, in one language and for one ``as_of`` year (None: every figure)."""
 
     lang: str
-    as_of: int = 0
+    as_of: int | None = None
     _checked: set = field(default_factory=set, repr=False, compare=False)
+    _current: set = field(default_factory=set, repr=False, compare=False)
+
+    def _ensure(self, step: str) -> None:
+        """Ask the pipeline once per report whether ``step`` is stale, and run what is."""
+        if step not in self._current:
+            ensure_current([step], self.as_of)
+            self._current.add(step)
 
     @functools.cached_property
     def plan(self) -> tuple[PlanEntry, ...]:
@@ -91,7 +75,7 @@ class ReportData:
         return load_assessment_plan()
 
     def _data_table(self, name: str) -> pd.DataFrame:
-        ensure_cleaned()
+        self._ensure("clean")
         return data_stage.load_table(name)
 
     @functools.cached_property
@@ -100,8 +84,8 @@ class ReportData:
         return data_stage.clean_in_memory(self.as_of)
 
     def _model_table(self, name: str) -> pd.DataFrame:
-        ensure_assessed(self.as_of or None)
-        return model_stage.load_result(name, self.as_of or None)
+        self._ensure("assess-as-of" if self.as_of else "assess")
+        return model_stage.load_result(name, self.as_of)
 
     @functools.cached_property
     def indicators(self) -> pd.DataFrame:
@@ -148,10 +132,7 @@ class ReportData:
         return load_peers()
 
     def _derived(self, name: str) -> pd.DataFrame:
-        folder = config.processed_dir()
-        ensure_assessed(None)
-        if _stale(folder, name, [folder / "indicators.csv", folder / "assessments.csv"]):
-            model_stage.publish_derived(folder)
+        self._ensure("assess")  # the assessment step makes the derived tables
         return tables.read(name, SCHEMAS[name])
 
     @functools.cached_property
@@ -169,10 +150,7 @@ class ReportData:
         """What changed since the previous edition (``changes.csv``, made on demand from ``reports/editions``)."""
         if self.as_of:
             return pd.DataFrame()  # editions compare what was published; an as-of report restates the past
-        folder = config.processed_dir()
-        ensure_assessed(None)
-        if _stale(folder, "changes", [folder / "indicators.csv", folder / "assessments.csv"]):
-            model_stage.publish_changes(config.reports_dir() / "editions")
+        self._ensure("changes")
         return tables.read("changes", SCHEMAS["changes"])
 
     @functools.cached_property
@@ -183,10 +161,7 @@ class ReportData:
     @functools.cached_property
     def track_record(self) -> pd.DataFrame:
         """Earlier statements and how they scored (``track_record.csv``, made on demand)."""
-        folder = config.processed_dir()
-        ensure_assessed(None)
-        if _stale(folder, "track_record", [folder / "assessments.csv", config.assessment_plan_file()]):
-            model_stage.publish_track_record()
+        self._ensure("track_record")
         return tables.read("track_record", SCHEMAS["track_record"])
 
     @functools.cached_property
@@ -227,7 +202,7 @@ class ReportData:
 
     def observed(self, indicator: str, boundary: str) -> dict[str, pd.Series]:
         """Observed yearly series per estimator, exactly as the models saw them."""
-        return observed_series(self.indicators, indicator, boundary, self.as_of or None)
+        return observed_series(self.indicators, indicator, boundary, self.as_of)
 
     def forecast(self, indicator: str, boundary: str, estimator: str) -> pd.DataFrame:
         """Rows of ``forecasts`` for one series."""
@@ -241,8 +216,9 @@ class ReportData:
         return frame[(frame.indicator == indicator) & (frame.boundary == boundary)]
 
 
-def load_report(lang: str, as_of: int = 0) -> ReportData:
-    """The tables for a report in ``lang`` with figures published up to ``as_of`` (0: all).
+def load_report(lang: str, as_of: int | None = 0) -> ReportData:
+    """The tables for a report in ``lang`` with figures published up to ``as_of`` (0 or None: all; a notebook's
+    parameter is 0, the tables inside say None).
 
     Raises
     ------
@@ -253,4 +229,4 @@ def load_report(lang: str, as_of: int = 0) -> ReportData:
 
     if lang not in LANGUAGES:
         raise ValueError(f"lang must be one of {LANGUAGES}, got {lang!r}")
-    return ReportData(lang, int(as_of or 0))
+    return ReportData(lang, int(as_of) if as_of else None)

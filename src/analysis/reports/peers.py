@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.data.schemas import OBSERVED_KINDS
+from analysis.data.observations import observations
 from analysis.i18n import fmt_share, t
 from analysis.models.plan import Peer
 from analysis.reports import labels
@@ -24,13 +24,8 @@ def latest_figures(indicators: pd.DataFrame, peers: tuple[Peer, ...]) -> pd.Data
     """
     rows = []
     for peer in peers:
-        found = indicators[
-            (indicators["indicator"] == peer.indicator)
-            & (indicators["geography"] == peer.place)
-            & indicators["kind"].isin(OBSERVED_KINDS)
-            & indicators["period"].isin(["Y", "unstated"])
-            & indicators["value_type"].isin(["point", "range"])
-        ]
+        found = observations(indicators, peer.indicator, periods=("Y", "unstated"))
+        found = found[found["geography"] == peer.place]
         for (boundary, estimator), group in found.groupby(["boundary", "estimator"], sort=True):
             yearly = group[group["period"] == "Y"]
             # a point estimate outranks a range for the same year

@@ -12,6 +12,7 @@ import re
 
 import pandas as pd
 
+from analysis.data.observations import observations
 from analysis.i18n import fmt_number, fmt_probability, t
 from analysis.models.judging import FORECAST_STATUSES, STATUSES
 from analysis.models.plan import PROGRAMME_GROUPS, ProgrammeTarget
@@ -270,10 +271,7 @@ def scorecard_tables(report: ReportData) -> str:
 def rank_section(report: ReportData, indicator: str = "dti_rank") -> str:
     """The city's rank on an index over the years, one line per ranking group, with the rank targets."""
     lang = report.lang
-    indicators = report.indicators
-    rows = indicators[
-        (indicators["indicator"] == indicator) & (indicators["value_type"] == "rank") & (indicators["period"] == "Y")
-    ]
+    rows = observations(report.indicators, indicator, value_types=("rank",))
     if rows.empty:
         return ""
     ranks = pd.DataFrame(

@@ -93,11 +93,6 @@ def _goals(rows: pd.DataFrame) -> list[dict]:
     return [{"year": year, "value": value} for year, value in pairs]
 
 
-def _primary(report: ReportData, indicator: str, boundary: str, primary_estimator: str) -> str:
-    entry = report.entry(indicator, boundary)
-    return primary_estimator or (entry.primary_estimator if entry else "")
-
-
 # --- summary -------------------------------------------------------------------------------
 
 
@@ -234,8 +229,12 @@ def peers_section(report: ReportData) -> str:
 def merged_city_section(report: ReportData, indicator: str = "", merged_boundary: str = "") -> str:
     """The merged city: its targets, its share before it existed (or the band and the missing figures)."""
     lang = report.lang
+    from analysis.data.registry import load_registry
+
+    registry = load_registry()
+    # a merged boundary is one the registry says continues a pre-merger one
     entries = [
-        e for e in report.plan if (not indicator or e.indicator == indicator) and e.boundary.endswith("merged-2025-07")
+        e for e in report.plan if (not indicator or e.indicator == indicator) and registry.predecessor(e.boundary)
     ]
     if merged_boundary:
         entries = [e for e in entries if e.boundary == merged_boundary]
@@ -246,7 +245,6 @@ def merged_city_section(report: ReportData, indicator: str = "", merged_boundary
     bridge = report.merged_city[
         (report.merged_city["boundary"] == entry.boundary) & (report.merged_city["indicator"] == entry.indicator)
     ]
-    from analysis.data.registry import load_registry
     from analysis.models.merged_city import components, published_range
 
     parts_of = components(entry.boundary, load_registry())
