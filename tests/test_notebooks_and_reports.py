@@ -79,25 +79,6 @@ def test_locale_formatting():
     assert fmt_probability(0.004, "en") == "<1%"
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, track_record_cache):
-    """Run the batch once (Vietnamese and English summary + HCMC digital economy) into a temporary project."""
-    from analysis.batch.run import RunOptions, run
-
-    root = copy_project(tmp_path_factory.mktemp("project"), notebooks=True, cache=track_record_cache)
-    with project_root(root):
-        code = run(
-            RunOptions(
-                only=["summary", "hcmc-digital-economy", "hcmc-dx-budget", "data-appendix", "method-appendix"],
-                langs=["vi", "en"],
-                jobs=2,
-            ),
-            log=lambda *_: None,
-        )
-    assert code == 0
-    return root
-
-
 def _pdf_text(path: Path) -> str:
     return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
