@@ -23,6 +23,7 @@ NAMED_COLUMNS = {
     "boundary": "place_name",
     "component": "component_name",
     "estimator": "estimator_name",
+    "eurostat_category": "eurostat_name",
 }
 #: Columns of a chart's or a table's data that the note describes (``data.col.<name>`` in the catalogue).
 DESCRIBED = (
@@ -41,6 +42,18 @@ DESCRIBED = (
     "status",
     "status_name",
     "p_meet_in_year",
+    "latest_year",
+    "latest_value",
+    "outcome_value",
+    "observed_pace_pp",
+    "required_pace_pp",
+    "p_met_by_year",
+    "p_meet_model_min",
+    "p_meet_model_max",
+    "eurostat_category",
+    "eurostat_name",
+    "component",
+    "component_name",
 )
 
 
@@ -139,6 +152,7 @@ def labelled(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         "component": labels.place,
         "estimator": labels.estimator,
         "status": lambda status, lang: labels.status(status, lang, symbol=False),
+        "eurostat_category": lambda category, lang: t(f"eurostat.{category}", lang),
     }
     out = frame.copy()
     for column, namer in namers.items():
