@@ -319,7 +319,9 @@ def peers_chart(
             if goal:
                 ax.scatter(goal, [position], marker="*", color="black", s=70, zorder=3)
         ax.set_yticks(positions, [wrapped(place_names[b], 22) for b in rows["boundary"]], fontsize=MIN_TEXT_PT)
-        ax.set_title(wrapped(family_names[family]), loc="left", fontsize=10)
+        # a panel's title starts above the plot, right of the place names: wrapped short, so that it stays
+        # within the chart's width (a wider saved picture would shrink every text on a phone)
+        ax.set_title(wrapped(family_names[family], 34), loc="left", fontsize=10)
         ax.set_xlim(0, limit)
         ax.set_ylim(-0.6, len(rows) - 0.4)
         number_axis(ax.xaxis, lang)
