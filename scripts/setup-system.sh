@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System libraries the Python packages need: Pango and HarfBuzz (WeasyPrint), fonts with
-# Vietnamese diacritics (DejaVu, Noto), poppler-utils (pdftotext/pdftoppm for PDF checks).
+# Vietnamese diacritics (DejaVu, Noto), poppler-utils (pdftotext/pdftoppm for PDF checks), and Debian's
+# chromium, the headless browser the real-browser test (tests/test_browser.py) drives through Playwright.
 # Installs only what is missing, with apt-get, when running as root; otherwise says what to install.
 set -eu
 libraries=$(ldconfig -p 2>/dev/null || true)
@@ -11,6 +12,7 @@ case "$libraries" in *libharfbuzz-subset.so*) ;; *) missing+=(libharfbuzz-subset
 case "$fonts" in *"DejaVu Sans"*) ;; *) missing+=(fonts-dejavu-core fontconfig) ;; esac
 case "$fonts" in *"Noto Serif"*) ;; *) missing+=(fonts-noto-core) ;; esac
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

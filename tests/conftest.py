@@ -77,3 +77,27 @@ def track_record_cache(tmp_path_factory) -> Path:
     with project_root(root):
         pipeline.bring_up_to_date(["track_record"])
     return root / "data" / "processed" / ".cache"
+
+
+#: The reports the session builds once, for the report tests and the real-browser test alike.
+BUILT_REPORTS = [
+    "summary",
+    "hcmc-digital-economy",
+    "hcmc-dx-budget",
+    "data-appendix",
+    "method-appendix",
+    "scorecard",
+]
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory, track_record_cache):
+    """Run the batch once per session (the reports of :data:`BUILT_REPORTS`, Vietnamese and English) into a
+    temporary project; returns its root."""
+    from analysis.batch.run import RunOptions, run
+
+    root = copy_project(tmp_path_factory.mktemp("project"), notebooks=True, cache=track_record_cache)
+    with project_root(root):
+        code = run(RunOptions(only=BUILT_REPORTS, langs=["vi", "en"], jobs=2), log=lambda *_: None)
+    assert code == 0
+    return root

@@ -121,7 +121,6 @@ def test_vietnamese_charts_write_decimal_commas():
         [{"year": 2030, "value": 2.0}],
         "vi",
         "reported",
-        "Chi chuyển đổi số",
     )
     figure.canvas.draw()
     ticks = [label.get_text() for label in figure.axes[0].get_yticklabels()]
@@ -133,7 +132,6 @@ def test_vietnamese_charts_write_decimal_commas():
         [],
         "en",
         "reported",
-        "Budget",
     )
     figure_en.canvas.draw()
     labels_en = [label.get_text() for label in figure_en.axes[0].get_yticklabels()]

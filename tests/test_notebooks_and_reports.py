@@ -13,7 +13,7 @@ import pytest
 from analysis import i18n
 from analysis.batch.plan import notebook_parameters
 from analysis.i18n import catalogue, fmt_percent, fmt_probability, fmt_share
-from conftest import copy_project, project_root
+from conftest import BUILT_REPORTS, copy_project, project_root
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -77,29 +77,6 @@ def test_locale_formatting():
     assert fmt_percent(18.66, "en", 2) == "18.66%"
     assert i18n.fmt_number(1621191.5, "vi", 1) == "1.621.191,5"
     assert fmt_probability(0.004, "en") == "<1%"
-
-
-#: The reports the module's batch builds, in both languages.
-BUILT_REPORTS = ["summary", "hcmc-digital-economy", "hcmc-dx-budget", "data-appendix", "method-appendix", "scorecard"]
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, track_record_cache):
-    """Run the batch once (Vietnamese and English summary + HCMC digital economy) into a temporary project."""
-    from analysis.batch.run import RunOptions, run
-
-    root = copy_project(tmp_path_factory.mktemp("project"), notebooks=True, cache=track_record_cache)
-    with project_root(root):
-        code = run(
-            RunOptions(
-                only=BUILT_REPORTS,
-                langs=["vi", "en"],
-                jobs=2,
-            ),
-            log=lambda *_: None,
-        )
-    assert code == 0
-    return root
 
 
 def _pdf_text(path: Path) -> str:

@@ -104,7 +104,7 @@ def test_a_long_table_prints_its_first_rows_and_hands_over_the_rest():
     from analysis.reports.html import MAX_TABLE_ROWS, table_html
 
     page = table_html(pd.DataFrame({"row": range(MAX_TABLE_ROWS + 50)}), name="long", lang="en")
-    assert page.count("<td>") == MAX_TABLE_ROWS
+    assert page.count("<td ") == MAX_TABLE_ROWS
     assert f"shows {MAX_TABLE_ROWS} of {MAX_TABLE_ROWS + 50} rows" in page
     assert page.count("data:text/csv") == 1  # the download holds every row
 
@@ -116,10 +116,33 @@ def test_a_chart_is_drawn_once_for_the_same_inputs_in_a_batch_run(tmp_path, monk
     assert not isinstance(charts.calibration_chart(bins, "vi"), charts.CachedChart)  # outside a batch: drawn
     monkeypatch.setenv("ANALYSIS_CHART_CACHE", str(tmp_path))
     first = charts.calibration_chart(bins, "vi")
-    png = charts.png_of(first)
-    assert not isinstance(first, charts.CachedChart) and len(list(tmp_path.glob("*.png"))) == 1
+    svg = charts.svg_of(first)
+    assert not isinstance(first, charts.CachedChart) and len(list(tmp_path.glob("*.svg"))) == 1
     again = charts.calibration_chart(bins, "vi")
-    assert isinstance(again, charts.CachedChart) and charts.png_of(again) == png
+    assert isinstance(again, charts.CachedChart) and charts.svg_of(again) == svg
     for changed in (bins.assign(observed_frequency=[0.25, 0.65]), bins.assign(count=[4, 4])):
         assert not isinstance(charts.calibration_chart(changed, "vi"), charts.CachedChart)  # a value: drawn anew
     assert not isinstance(charts.calibration_chart(bins, "en"), charts.CachedChart)  # another language too
+
+
+def test_a_table_printed_for_readers_downloads_with_numbers_as_numbers():
+    from analysis.reports.downloads import as_number, csv_bytes, labelled, tidy
+
+    assert as_number("1.621.191,5", "vi") == 1621191.5 and as_number("2,21", "vi") == 2.21
+    assert as_number("6%", "en") == 6 and as_number("1,234.5", "en") == 1234.5
+    assert as_number("khoảng 25% (2025)", "vi") is None and as_number("2,21", "en") is None
+    printed = pd.DataFrame(
+        {"Năm": ["2024", "2025"], "Tốc độ": ["2,21", "–"], "Xác suất": ["6%", "47%"], "Ghi chú": ["x", "–"]}
+    )
+    csv = csv_bytes(tidy(printed, "vi")).decode("utf-8-sig")
+    assert csv.splitlines() == ["Năm,Tốc độ,Xác suất (%),Ghi chú", "2024,2.21,6,x", "2025,,47,"]
+    raw = labelled(pd.DataFrame({"boundary": ["hcmc-pre-2025-07"], "estimator": ["gso"], "value": [14.65]}), "vi")
+    assert list(raw.columns) == ["boundary", "place_name", "estimator", "estimator_name", "value"]
+    assert raw.place_name[0].startswith("TP.HCM") and "Thống kê" in raw.estimator_name[0]
+
+
+def test_times_are_printed_in_ho_chi_minh_city():
+    from analysis.i18n import fmt_edition, fmt_time
+
+    assert fmt_edition("20261126T154420Z", "vi") == "26 tháng 11 năm 2026, 22:44 (giờ Việt Nam)"
+    assert fmt_time("2026-11-26T20:10:00+00:00", "en") == "27 November 2026, 03:10 (Vietnam time)"

@@ -101,10 +101,34 @@ def fmt_date(date: dt.date | str, lang: str) -> str:
     return format_date(date, format=t("date.pattern", lang), locale=LOCALES[lang])
 
 
+#: The readers' time zone: every time a report or the index prints is in it.
+READERS_ZONE = "Asia/Ho_Chi_Minh"
+
+
+def local_time(moment: dt.datetime | str | None = None) -> dt.datetime:
+    """A moment (an aware datetime, an ISO string, or None for now; naive means UTC) in the readers' zone."""
+    from zoneinfo import ZoneInfo
+
+    if moment is None:
+        moment = dt.datetime.now(dt.UTC)
+    elif isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(ZoneInfo(READERS_ZONE))
+
+
+def fmt_time(moment: dt.datetime | str | None, lang: str) -> str:
+    """A moment as its date and time in Ho Chi Minh City ('26 tháng 11 năm 2026, 22:44 (giờ Việt Nam)');
+    None is now."""
+    local = local_time(moment)
+    return t("time.pattern", lang, date=fmt_date(local.date(), lang), time=f"{local:%H:%M}")
+
+
 def fmt_edition(edition_id: str, lang: str) -> str:
-    """An edition id ('20261126T154420Z') as its date and UTC time ('26 tháng 11 năm 2026, 15:44 UTC')."""
+    """An edition id ('20261126T154420Z', in UTC) as its date and time in Ho Chi Minh City (:func:`fmt_time`)."""
     try:
-        stamp = dt.datetime.strptime(edition_id, "%Y%m%dT%H%M%SZ")
+        stamp = dt.datetime.strptime(edition_id, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
     except (TypeError, ValueError):
         return str(edition_id)
-    return f"{fmt_date(stamp.date(), lang)}, {stamp:%H:%M} UTC"
+    return fmt_time(stamp, lang)

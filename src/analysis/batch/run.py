@@ -147,8 +147,8 @@ def write_index(output: Path, plan: dict, state: dict, vintage: str | None) -> N
     from analysis.i18n import LANGUAGES
     from analysis.models import stage as model_stage
     from analysis.models.plan import load_assessment_plan
-    from analysis.reports.index_page import INDEX_FILES, render_index
-    from analysis.storage import atomic_write_text
+    from analysis.reports.index_page import DATA_FOLDER, INDEX_FILES, data_files, render_index
+    from analysis.storage import atomic_write_text, publish_files
 
     try:
         assessments = model_stage.load_result("assessments")
@@ -160,8 +160,10 @@ def write_index(output: Path, plan: dict, state: dict, vintage: str | None) -> N
         scorecard = None
     entries = load_assessment_plan()
     languages = [lang for lang in LANGUAGES if lang in plan.get("languages", LANGUAGES)]
+    processed = config.processed_dir()
     for lang in languages:
-        page = render_index(output, plan, state, vintage, assessments, entries, lang, languages, scorecard)
+        publish_files(output / DATA_FOLDER, data_files(processed, plan, assessments, entries, lang))
+        page = render_index(output, plan, state, vintage, assessments, entries, lang, languages, processed, scorecard)
         # index.html is the page of the first language (Vietnamese), whatever the plan builds
         name = "index.html" if lang == languages[0] else INDEX_FILES[lang]
         atomic_write_text(output / name, page)
@@ -213,7 +215,7 @@ CHART_CACHE_DAYS = 30
 def prune_chart_cache() -> None:
     """Remove charts no run has used for :data:`CHART_CACHE_DAYS` days (``reports.charts`` touches those it uses)."""
     oldest = time.time() - CHART_CACHE_DAYS * 86400
-    for path in config.chart_cache_dir().glob("*.png"):
+    for path in config.chart_cache_dir().glob("*.*"):  # .svg (and the .png of older versions)
         with contextlib.suppress(OSError):
             if path.stat().st_mtime < oldest:
                 path.unlink()

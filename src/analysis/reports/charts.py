@@ -2,7 +2,10 @@
 
 One matplotlib style ships in the package (``styles/report.mplstyle``).  Estimators differ by
 marker shape as well as colour so that the charts read when printed in grey; numbers on the
-axes follow the report's language (decimal commas in Vietnamese).
+axes follow the report's language (decimal commas in Vietnamese).  Charts are SVG, their text drawn as
+outlines (``svg.fonttype: path``), so that the page needs no font and keeps every diacritic; they are drawn
+narrow (:data:`WIDTH`) with text of at least :data:`MIN_TEXT_PT`, so that on a 390 px phone, where the
+chart is scaled to the screen, no text renders below 10 px.
 """
 
 from __future__ import annotations
@@ -38,21 +41,29 @@ COLOURS = {
 #: A fan chart's vertical axis shows the observations, the targets and the 80% band with this headroom;
 #: a 95% band reaching far beyond is cut at the edge (the table gives its value).
 HEADROOM = 1.15
+#: Width of every chart, in inches: at 390 px a chart is scaled to about 375 px, so a 9.5 pt text of a
+#: 4.6 in (331 pt) chart renders at 9.5 x 4/3 x 375 / 441 = 10.8 px.
+WIDTH = 4.6
+#: The smallest text on a chart (tick labels, annotations, legends), in points.
+MIN_TEXT_PT = 9.5
+#: Legend lines and long labels are wrapped at this many characters (a legend wider than the chart would
+#: widen the SVG and shrink everything on a phone).
+WRAP = 46
 
 
 # --- the chart cache ---------------------------------------------------------------------
 #
 # In a batch run (``ANALYSIS_CHART_CACHE`` names a folder) a chart is drawn once for the inputs it is given:
-# its PNG is kept under a hash of the chart function, its arguments and the package code, so that a report
+# its SVG is kept under a hash of the chart function, its arguments and the package code, so that a report
 # rebuilt because other data changed redraws only the charts whose data changed.  In JupyterLab, where the
 # code may change under a running kernel, every chart is drawn.
 
 
 class CachedChart:
-    """A chart whose PNG was drawn before for the same inputs (stands in for its figure)."""
+    """A chart whose SVG was drawn before for the same inputs (stands in for its figure)."""
 
-    def __init__(self, png: bytes):
-        self.png = png
+    def __init__(self, svg: bytes):
+        self.svg = svg
 
 
 @functools.cache
@@ -83,7 +94,7 @@ def _feed(digest, value) -> None:
 
 
 def cached(draw):
-    """Decorate a chart function: in a batch run, return the PNG drawn before for the same arguments."""
+    """Decorate a chart function: in a batch run, return the SVG drawn before for the same arguments."""
 
     @functools.wraps(draw)
     def chart(*args, **kwargs):
@@ -92,7 +103,7 @@ def cached(draw):
             return draw(*args, **kwargs)
         digest = hashlib.sha256(f"{draw.__name__}\x1f{_code_key()}".encode())
         _feed(digest, (args, kwargs))
-        path = Path(folder) / f"{draw.__name__}-{digest.hexdigest()[:32]}.png"
+        path = Path(folder) / f"{draw.__name__}-{digest.hexdigest()[:32]}.svg"
         try:
             chart = CachedChart(path.read_bytes())
             os.utime(path)  # used: kept by the batch's pruning
@@ -105,12 +116,14 @@ def cached(draw):
     return chart
 
 
-def png_of(figure) -> bytes:
-    """A chart as PNG (the figure is closed); a drawn chart whose inputs are keyed is kept for the next run."""
+def svg_of(figure) -> bytes:
+    """A chart as a standalone SVG document (the figure is closed); a drawn chart whose inputs are keyed is kept
+    for the next run.  The SVG carries no date, and its ids are salted by the style, so the same chart is the
+    same bytes."""
     if isinstance(figure, CachedChart):
-        return figure.png
+        return figure.svg
     buffer = BytesIO()
-    figure.savefig(buffer, format="png")
+    figure.savefig(buffer, format="svg", metadata={"Date": None})
     plt.close(figure)
     data = buffer.getvalue()
     path = getattr(figure, "cache_path", None)
@@ -125,6 +138,13 @@ def png_of(figure) -> bytes:
 def use_style() -> None:
     """Apply the package's chart style."""
     plt.style.use(str(STYLE))
+
+
+def wrapped(text: str, width: int = WRAP) -> str:
+    """A label on several lines of at most ``width`` characters (a legend entry, a tick label)."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text
 
 
 def number_axis(axis, lang: str, percent: bool = False) -> None:
@@ -156,7 +176,6 @@ def fan_chart(
     targets: list[dict],
     lang: str,
     estimator: str,
-    title: str,
     unit_label: str | None = None,
 ) -> plt.Figure:
     """Fan chart (50/80/95% forecast intervals) for one estimator, with every estimator's observations marked.
@@ -172,7 +191,7 @@ def fan_chart(
         from the latest value of ``estimator``.
     """
     use_style()
-    fig, ax = plt.subplots(figsize=(7.2, 4.6))
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.4))
     colour = COLOURS.get(estimator, "#1b4f8a")
     future = forecasts[forecasts["lo95"].notna()].sort_values("year")
     top = max([float(s.max()) for s in observations.values() if len(s)] + [t_["value"] for t_ in targets] + [0.0])
@@ -225,7 +244,7 @@ def fan_chart(
             marker=MARKERS.get(name, "o"),
             color=COLOURS.get(name, "#444444"),
             linestyle="-" if name == estimator else "none",
-            label=f"{t('chart.observed', lang)}: {t('estimator.' + name, lang)}",
+            label=wrapped(f"{t('chart.observed', lang)}: {t('estimator.' + name, lang)}"),
         )
     for group in target_groups(targets):
         first, last = group[0], group[-1]
@@ -239,16 +258,15 @@ def fan_chart(
             xytext=(-8, 4),
             textcoords="offset points",
             ha="right",
-            fontsize=8.5,
+            fontsize=MIN_TEXT_PT,
         )
         ax.plot([g["year"] for g in group], [g["value"] for g in group], "*", color="black", markersize=11)
     ax.set_ylim(0, top * HEADROOM if top > 0 else 1)
-    ax.set_title(title, loc="left")
     ax.set_ylabel(unit_label or t("chart.percent", lang))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     number_axis(ax.yaxis, lang)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
-    fig.tight_layout()
+    # below the plot, which keeps its height: the saved picture grows to hold the legend (savefig.bbox: tight)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=1)
     return fig
 
 
@@ -273,7 +291,7 @@ def peers_chart(
     fig, axes = plt.subplots(
         len(families),
         1,
-        figsize=(7.2, 0.9 + 0.34 * sum(counts) + 0.5 * len(families)),
+        figsize=(WIDTH, 0.9 + 0.42 * sum(counts) + 0.5 * len(families)),
         gridspec_kw={"height_ratios": counts},
         squeeze=False,
     )
@@ -293,17 +311,21 @@ def peers_chart(
         )
         for position, value, year in zip(positions, rows["value"], rows["year"], strict=True):
             # the year beside each dot: the latest figures are of different years
-            ax.annotate(str(int(year)), (value, position), xytext=(5, -3), textcoords="offset points", fontsize=7)
+            ax.annotate(
+                str(int(year)), (value, position), xytext=(5, -3), textcoords="offset points", fontsize=MIN_TEXT_PT
+            )
         for position, boundary in zip(positions, rows["boundary"], strict=True):
             goal = [value for year, value in targets.get(boundary, []) if year == target_year]
             if goal:
                 ax.scatter(goal, [position], marker="*", color="black", s=70, zorder=3)
-        ax.set_yticks(positions, [place_names[b] for b in rows["boundary"]], fontsize=8)
-        ax.set_title(family_names[family], loc="left", fontsize=9)
+        ax.set_yticks(positions, [wrapped(place_names[b], 22) for b in rows["boundary"]], fontsize=MIN_TEXT_PT)
+        # a panel's title starts above the plot, right of the place names: wrapped short, so that it stays
+        # within the chart's width (a wider saved picture would shrink every text on a phone)
+        ax.set_title(wrapped(family_names[family], 34), loc="left", fontsize=10)
         ax.set_xlim(0, limit)
         ax.set_ylim(-0.6, len(rows) - 0.4)
         number_axis(ax.xaxis, lang)
-    axes[-1, 0].set_xlabel(t("chart.peer_share", lang), fontsize=8.5)
+    axes[-1, 0].set_xlabel(t("chart.peer_share", lang), fontsize=MIN_TEXT_PT)
     star = plt.Line2D(
         [],
         [],
@@ -313,7 +335,7 @@ def peers_chart(
         markersize=9,
         label=t("chart.peer_target", lang, year=target_year),
     )
-    fig.legend(handles=[star], loc="lower right", frameon=False, fontsize=8)
+    fig.legend(handles=[star], loc="lower right", frameon=False, fontsize=MIN_TEXT_PT)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig
 
@@ -322,7 +344,7 @@ def peers_chart(
 def calibration_chart(bins: pd.DataFrame, lang: str) -> plt.Figure:
     """Reliability diagram: mean forecast probability against observed frequency per bin."""
     use_style()
-    fig, ax = plt.subplots(figsize=(4.8, 4.0))
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.8))
     ax.plot([0, 1], [0, 1], color="#999999", linestyle=":", label=t("chart.perfect", lang))
     ax.plot(bins["mean_probability"], bins["observed_frequency"], marker="o", color="#1b4f8a")
     for _, row in bins.iterrows():
@@ -331,7 +353,7 @@ def calibration_chart(bins: pd.DataFrame, lang: str) -> plt.Figure:
             (row["mean_probability"], row["observed_frequency"]),
             xytext=(4, -10),
             textcoords="offset points",
-            fontsize=7,
+            fontsize=MIN_TEXT_PT,
             color="#555555",
         )
     ax.set_xlabel(t("chart.forecast_prob", lang))
@@ -352,16 +374,15 @@ def track_record_chart(record: pd.DataFrame, lang: str) -> plt.Figure:
 
     use_style()
     groups = record.groupby(["indicator", "boundary", "target_year", "estimator"], sort=True)
-    # the plot keeps its own height; the legend below it grows with the number of lines
-    fig = plt.figure(figsize=(7.2, 3.0 + 0.2 * groups.ngroups))
-    ax = fig.add_axes((0.1, 1 - 2.4 / (3.0 + 0.2 * groups.ngroups), 0.86, 2.1 / (3.0 + 0.2 * groups.ngroups)))
+    # the plot keeps its own height; the legend below it grows the picture (the style saves it whole)
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.0))
     markers = ["o", "s", "D", "^", "v", "P", "X"]
     for index, ((_indicator, boundary, _year, estimator), group) in enumerate(groups):
         group = group.sort_values("as_of")
         outcome = group["outcome"].dropna()
         filled = not outcome.empty and outcome.iloc[0] == "met"
         place, source = labels.place(boundary, lang), labels.estimator(estimator, lang)
-        label = f"{labels.target(group.iloc[0], lang)} — {place} ({source})"
+        label = wrapped(f"{labels.target(group.iloc[0], lang)} — {place} ({source})")
         ax.plot(
             group["as_of"],
             group["p_meet_in_year"],
@@ -375,7 +396,7 @@ def track_record_chart(record: pd.DataFrame, lang: str) -> plt.Figure:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: fmt_percent(100 * value, lang, 0)))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(t("col.as_of", lang))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=1, fontsize=7.5, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, fontsize=MIN_TEXT_PT, frameon=False)
     return fig
 
 
@@ -405,7 +426,7 @@ def scorecard_chart(counts: pd.DataFrame, group_names: dict, status_names: dict,
         Group id -> label, status id -> label (with its symbol), in the report's language.
     """
     use_style()
-    fig, ax = plt.subplots(figsize=(7.2, 0.8 + 0.55 * len(counts)))
+    fig, ax = plt.subplots(figsize=(WIDTH, 1.0 + 0.6 * len(counts)))
     positions = np.arange(len(counts))[::-1]
     left = np.zeros(len(counts))
     for status in counts.columns:
@@ -417,12 +438,12 @@ def scorecard_chart(counts: pd.DataFrame, group_names: dict, status_names: dict,
         )
         for position, start, width in zip(positions, left, widths, strict=True):
             if width:
-                ax.text(start + width / 2, position, str(int(width)), ha="center", va="center", fontsize=8)
+                ax.text(start + width / 2, position, str(int(width)), ha="center", va="center", fontsize=MIN_TEXT_PT)
         left += widths
-    ax.set_yticks(positions, [group_names[g] for g in counts.index], fontsize=8.5)
-    ax.set_xlabel(t("chart.scorecard_count", lang), fontsize=8.5)
+    ax.set_yticks(positions, [wrapped(group_names[g], 14) for g in counts.index], fontsize=MIN_TEXT_PT)
+    ax.set_xlabel(t("chart.scorecard_count", lang), fontsize=MIN_TEXT_PT)
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=3, frameon=False, fontsize=7.5)
+    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.3), ncol=1, frameon=False, fontsize=MIN_TEXT_PT)
     fig.tight_layout()
     return fig
 
@@ -445,7 +466,7 @@ def rank_chart(
         The series drawn in colour (the city's); the others are peers, drawn in grey.
     """
     use_style()
-    fig, ax = plt.subplots(figsize=(7.2, 3.8))
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.4))
     markers = ["o", "s", "^", "D"]
     for index, (key, rows) in enumerate(ranks.groupby("series", sort=False)):
         rows = rows.sort_values("year")
@@ -453,7 +474,7 @@ def rank_chart(
         style = {"color": "#9e9e9e", "markersize": 5, "linewidth": 0.8} if peer else {"linewidth": 1.8}
         ax.plot(rows["year"], rows["rank"], marker=markers[index % len(markers)], label=series_names[key], **style)
         for year, rank in zip(rows["year"], rows["rank"], strict=True):
-            ax.annotate(str(int(rank)), (year, rank), xytext=(4, 4), textcoords="offset points", fontsize=7.5)
+            ax.annotate(str(int(rank)), (year, rank), xytext=(4, 4), textcoords="offset points", fontsize=MIN_TEXT_PT)
     for goal in goals:
         ax.scatter([goal["year"] + 0.12], [goal["rank"]], marker="*", color="black", s=80, zorder=3)
     star = plt.Line2D(
@@ -461,10 +482,15 @@ def rank_chart(
     )
     handles, _ = ax.get_legend_handles_labels()
     ax.legend(
-        handles=[*handles, star], frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3
+        handles=[*handles, star],
+        frameon=False,
+        fontsize=MIN_TEXT_PT,
+        loc="upper left",
+        bbox_to_anchor=(0, -0.14),
+        ncol=1,
     )
     ax.invert_yaxis()
-    ax.set_ylabel(t("chart.rank", lang), fontsize=8.5)
+    ax.set_ylabel(t("chart.rank", lang), fontsize=MIN_TEXT_PT)
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax.yaxis.set_major_locator(plt.MaxNLocator(integer=True))
     fig.tight_layout()

@@ -274,14 +274,19 @@ def observations_table(indicators: pd.DataFrame, indicator: str, boundary: str, 
     return table.reset_index().fillna("–")
 
 
-def rules_table(assessments: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Deterministic rules per estimator and target, beside the bounded model's median."""
-    rows = []
+def rules_rows(assessments: pd.DataFrame) -> pd.DataFrame:
+    """The assessments the rules table shows: those with figures enough for a rule to apply."""
     shown = (
         assessments["data_status"].isin(["ok", "too_few_points_for_forecast"])
         & assessments["eurostat_category"].notna()
     )
-    for _, row in assessments[shown].iterrows():
+    return assessments[shown]
+
+
+def rules_table(assessments: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Deterministic rules per estimator and target, beside the bounded model's median."""
+    rows = []
+    for _, row in rules_rows(assessments).iterrows():
         verdict = row["eurostat_category"]
         rows.append(
             {

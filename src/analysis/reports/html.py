@@ -2,7 +2,7 @@
 
 Sections (:mod:`analysis.reports.sections`) assemble these; :func:`show` displays them in a
 notebook, and so in the rendered report.  Every fragment is self-contained (charts are
-embedded PNG data), and every text is escaped.
+embedded SVG, downloads are data URLs), and every text is escaped.
 """
 
 from __future__ import annotations
@@ -16,31 +16,80 @@ import pandas as pd
 from analysis.i18n import t
 
 
-def download_link(data: pd.DataFrame, name: str, lang: str) -> str:
-    """A link that hands over a table or a chart's data as CSV, embedded in the page (no server needed)."""
-    encoded = base64.b64encode(data.to_csv(index=False).encode("utf-8-sig")).decode()
+def _data_url(data: bytes, media_type: str) -> str:
+    return f"data:{media_type};charset=utf-8;base64,{base64.b64encode(data).decode()}"
+
+
+def download_link(
+    data: pd.DataFrame, name: str, lang: str, title: str = "", source: str = "", formatted: bool = False
+) -> str:
+    """Links that hand over a table or a chart's data as CSV, with its note, embedded in the page (no server).
+
+    The CSV is made for a spreadsheet (:mod:`analysis.reports.downloads`): ``formatted`` data (a table printed
+    for readers) has its numbers turned back into numbers; raw data gets the names of its ids beside them.
+    """
+    from analysis.reports import downloads
+
+    table = downloads.tidy(data, lang) if formatted else downloads.labelled(data, lang)
     file_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "data"
+    note = downloads.note(table, f"{file_name}.csv", lang, title, source)
+    csv_url = _data_url(downloads.csv_bytes(table), "text/csv")
+    note_url = _data_url(note.encode("utf-8"), "text/plain")
     return (
-        f'<p class="download"><a download="{file_name}.csv" href="data:text/csv;charset=utf-8;base64,{encoded}">'
-        f"{html.escape(t('download.csv', lang))}</a></p>"
+        f'<p class="download"><a download="{file_name}.csv" href="{csv_url}">{html.escape(t("download.csv", lang))}</a>'
+        f' · <a download="{file_name}.txt" href="{note_url}">{html.escape(t("download.note", lang))}</a></p>'
     )
 
 
-def figure_html(fig, alt: str = "", data: pd.DataFrame | None = None, name: str = "chart", lang: str = "vi") -> str:
-    """A matplotlib figure as an embedded PNG ``<figure>`` with its alt text and, given ``data``, a CSV download.
+#: Where :func:`analysis.reports.render.page_html` writes the number of each chart ('Hình 3.').
+FIGURE_NUMBER = '<span class="figure-number"></span>'
 
-    The figure is closed (it may be a chart drawn before: :func:`analysis.reports.charts.png_of`).
-    ``alt`` says what the chart shows (latest value, target, band), not only its title.
+
+def figure_html(
+    fig,
+    alt: str = "",
+    data: pd.DataFrame | None = None,
+    name: str = "chart",
+    lang: str = "vi",
+    title: str = "",
+    source: str = "",
+) -> str:
+    """A matplotlib figure as an embedded SVG ``<figure>``: its number and title, the chart, its source line and,
+    given ``data``, a CSV download with its note.
+
+    The figure is closed (it may be a chart drawn before: :func:`analysis.reports.charts.svg_of`).
+    ``alt`` says what the chart shows (latest value, target, band), not only its title; the page numbers the
+    charts in order (:data:`FIGURE_NUMBER`).
     """
-    from analysis.reports.charts import png_of
+    from analysis.reports.charts import svg_of
 
-    image = base64.b64encode(png_of(fig)).decode()
-    link = download_link(data, name, lang) if data is not None and not data.empty else ""
-    return f'<figure class="chart"><img alt="{html.escape(alt)}" src="data:image/png;base64,{image}"/>{link}</figure>'
+    image = base64.b64encode(svg_of(fig)).decode()
+    link = download_link(data, name, lang, title, source) if data is not None and not data.empty else ""
+    source_line = f'<span class="source">{html.escape(t("chart.source", lang, source=source))}</span>' if source else ""
+    caption = f'<figcaption>{FIGURE_NUMBER}<span class="title">{html.escape(title)}</span>{source_line}</figcaption>'
+    return (
+        f'<figure class="chart"><img alt="{html.escape(alt)}" src="data:image/svg+xml;base64,{image}"/>'
+        f"{caption}{link}</figure>"
+    )
 
 
 #: A printed table longer than this shows its first rows and says how many more the CSV holds.
 MAX_TABLE_ROWS = 200
+
+
+def _cell(value, header: str) -> str:
+    """One table cell, labelled with its column (a phone shows each row as a card of labelled lines)."""
+    missing = value is None or (isinstance(value, float) and value != value)
+    text = "–" if missing else str(value)
+    empty = ' class="empty"' if text.strip() in ("", "–") else ""
+    return f'<td data-label="{html.escape(header)}"{empty}>{html.escape(text)}</td>'
+
+
+def _row(values, headers: list[str], status: dict | None) -> str:
+    attributes = (
+        f' data-status="{html.escape(status["status"])}" data-key="{html.escape(status["key"])}"' if status else ""
+    )
+    return f"<tr{attributes}>" + "".join(_cell(v, h) for v, h in zip(values, headers, strict=True)) + "</tr>"
 
 
 def table_html(
@@ -49,32 +98,36 @@ def table_html(
     name: str | None = None,
     lang: str = "vi",
     row_status: list[dict] | None = None,
+    data: pd.DataFrame | None = None,
 ) -> str:
     """A DataFrame as a styled HTML table (no index), with an optional caption and CSV download; '' when empty.
 
     Beyond :data:`MAX_TABLE_ROWS` rows the page shows the first ones and a note; the download holds all.
     ``row_status`` (one ``{"status", "key"}`` per row) marks each row with the status it shows, as the
-    page-one lines are marked.
+    page-one lines are marked.  ``data``: the raw rows the table shows, downloaded instead of the printed
+    table (probabilities unrounded, ids with their names).  Every cell carries its column's name, so that on
+    a narrow screen each row reads as a card.
     """
     if frame.empty:
         return ""
     shown = frame.head(MAX_TABLE_ROWS)
-    body = shown.to_html(index=False, escape=True, border=0, classes="data")
-    if row_status:
-        marks = iter(row_status)
-        head, _, rows = body.partition("<tbody>")
-
-        def mark(_match) -> str:
-            item = next(marks, {"status": "", "key": ""})
-            return f'<tr data-status="{html.escape(item["status"])}" data-key="{html.escape(item["key"])}">'
-
-        body = f"{head}<tbody>{re.sub('<tr>', mark, rows)}"
+    headers = [str(column) for column in shown.columns]
+    statuses = list(row_status or [])
+    rows = "".join(
+        _row(values, headers, statuses[index] if index < len(statuses) else None)
+        for index, values in enumerate(shown.itertuples(index=False, name=None))
+    )
+    head = "".join(f"<th>{html.escape(header)}</th>" for header in headers)
+    caption_html = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    body = f'<table class="data">{caption_html}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
     if len(frame) > len(shown):
         more = t("table.more_rows", lang, shown=len(shown), total=len(frame))
         body += f'<p class="note">{html.escape(more)}</p>'
-    opening = '<table class="data">' + (f"<caption>{html.escape(caption)}</caption>" if caption else "")
-    body = re.sub(r"<table[^>]*>", lambda _match: opening, body, count=1)
-    return body + (download_link(frame, name, lang) if name else "")
+    if not name:
+        return body
+    if data is not None:
+        return body + download_link(data, name, lang, caption or "")
+    return body + download_link(frame, name, lang, caption or "", formatted=True)
 
 
 def heading(key: str, lang: str, level: int = 2) -> str:

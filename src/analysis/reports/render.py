@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import html
 import re
 from pathlib import Path
 
 import jinja2
 
 from analysis import __version__
-from analysis.i18n import fmt_date, t
+from analysis.i18n import LANGUAGES, fmt_date, local_time, t
 
 TEMPLATES = Path(__file__).with_name("templates")
 #: Cells with these tags are not part of the report (analyst notes, parameters).
 REMOVED_TAGS = ("parameters", "injected-parameters", "analyst-note", "remove-cell")
+#: The index file of each language (in the output folder, above the language folders).
+INDEX_FILES = {"vi": "index.html", "en": "index.en.html"}
 
 
 @functools.cache
@@ -96,13 +99,42 @@ def check_verdict(body: str) -> None:
         )
 
 
+def number_figures(body: str, lang: str) -> str:
+    """Every chart's number in page order ('Hình 1.', 'Hình 2.'; 'Figure 1.' in English)."""
+    from analysis.reports.html import FIGURE_NUMBER
+
+    parts = body.split(FIGURE_NUMBER)
+    numbered = [parts[0]]
+    for number, part in enumerate(parts[1:], start=1):
+        label = html.escape(t("chart.figure", lang, number=number))
+        numbered.append(f'<span class="figure-number">{label}</span> {part}')
+    return "".join(numbered)
+
+
+def page_links(name: str | None, lang: str) -> list[tuple[str, str, str]]:
+    """The page's links to the index of its language and to itself in each other language: (href, text, lang)."""
+    if not name:
+        return []
+    links = [(f"../{INDEX_FILES[lang]}", t("nav.index", lang), lang)]
+    links += [(f"../{other}/{name}.html", t("index.language", other), other) for other in LANGUAGES if other != lang]
+    return links
+
+
 def page_html(
-    body: str, lang: str, title: str, vintage: str | None, as_of: int | None = None, produced: dt.date | None = None
+    body: str,
+    lang: str,
+    title: str,
+    vintage: str | None,
+    as_of: int | None = None,
+    produced: dt.date | None = None,
+    name: str | None = None,
 ) -> str:
-    """A self-contained HTML page: title block, contents (every ``<h2>``), then the body.
+    """A self-contained HTML page: links (index, other language), title block, contents (every ``<h2>``), the body.
 
     The first section (the verdict) stays on page one under the title block; the contents
-    list follows it.
+    list follows it.  ``name``: the report's file name, for the links to the index and to the
+    same report in the other language (screen only: the PDF has no links bar).  The date of making
+    is Ho Chi Minh City's.
 
     Raises
     ------
@@ -110,6 +142,7 @@ def page_html(
         When the verdict section shows no target (:func:`check_verdict`).
     """
     check_verdict(body)
+    body = number_figures(body, lang)
     headings = re.findall(r'<h2 id="([^"]+)">(.*?)</h2>', body)
     starts = [m.start() for m in re.finditer(r"<h2 ", body)]
     first_section, rest = (body[: starts[1]], body[starts[1] :]) if len(starts) > 1 else (body, "")
@@ -121,7 +154,7 @@ def page_html(
         .render(
             lang=lang,
             title=title,
-            produced=fmt_date(produced or dt.date.today(), lang),
+            produced=fmt_date(produced or local_time().date(), lang),
             vintage=fmt_date(vintage, lang) if vintage else "–",
             as_of=as_of,
             version=__version__,
@@ -130,6 +163,7 @@ def page_html(
             first_section=first_section,
             toc=headings,
             rest=rest,
+            links=page_links(name, lang),
         )
     )
 
@@ -141,6 +175,7 @@ def notebook_to_html(
     vintage: str | None,
     as_of: int | None = None,
     produced: dt.date | None = None,
+    name: str | None = None,
 ) -> str:
     """A self-contained HTML page from an executed notebook (see :func:`page_html`).
 
@@ -150,14 +185,14 @@ def notebook_to_html(
     import json
 
     notebook = json.loads(Path(notebook_path).read_text(encoding="utf-8"))
-    return page_html(notebook_body(notebook), lang, title, vintage, as_of, produced)
+    return page_html(notebook_body(notebook), lang, title, vintage, as_of, produced, name)
 
 
 def render_files(
     executed: Path, html_path: Path, pdf_path: Path, lang: str, title: str, vintage: str | None, as_of: int | None
 ) -> None:
     """An executed notebook -> its HTML page and PDF (what the batch runs for each report)."""
-    page = notebook_to_html(Path(executed), lang, title, vintage, as_of)
+    page = notebook_to_html(Path(executed), lang, title, vintage, as_of, name=Path(html_path).stem)
     Path(html_path).write_text(page, encoding="utf-8")
     html_to_pdf(page, Path(pdf_path))
 

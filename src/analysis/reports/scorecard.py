@@ -103,7 +103,15 @@ def _overview_chart(report: ReportData) -> str:
     data.insert(1, "group", [group_names[g] for g in data["group_id"]])
     return join(
         heading("h.scorecard_overview", lang, level=3),
-        figure_html(figure, alt, data, "scorecard-by-group", lang),
+        figure_html(
+            figure,
+            alt,
+            data,
+            "scorecard-by-group",
+            lang,
+            t("chart.title_scorecard", lang),
+            t("chart.source_scorecard", lang),
+        ),
     )
 
 
@@ -263,6 +271,7 @@ def scorecard_tables(report: ReportData) -> str:
                 f"scorecard-{group}",
                 lang,
                 row_status=marks,
+                data=rows,
             )
         )
     return join(*parts)
@@ -306,7 +315,15 @@ def rank_section(report: ReportData, indicator: str = "dti_rank") -> str:
     return join(
         heading("h.scorecard_ranks", lang),
         paragraph(t("scorecard.ranks_lead", lang, indicator=labels.indicator(indicator, lang))),
-        figure_html(figure, alt, data, f"{indicator}-by-ranking-group", lang),
+        figure_html(
+            figure,
+            alt,
+            data,
+            f"{indicator}-by-ranking-group",
+            lang,
+            t("chart.title_ranks", lang, indicator=labels.indicator(indicator, lang)),
+            t("chart.source_ranks", lang),
+        ),
     )
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from analysis.i18n import fmt_edition, fmt_number, fmt_percent, fmt_probability, fmt_share, t
 from analysis.models import forecasting
-from analysis.reports import charts, content, labels, merged, peers, requirements, verdict
+from analysis.reports import charts, content, downloads, labels, merged, peers, requirements, verdict
 from analysis.reports.html import (
     download_link,
     figure_html,
@@ -33,14 +33,26 @@ from analysis.reports.loading import ReportData
 
 
 def _chart_data(report: ReportData, indicator: str, boundary: str, estimator: str) -> pd.DataFrame:
-    """A fan chart's data: every estimator's observations, then the forecast of ``estimator`` with its intervals."""
+    """A fan chart's data: every estimator's observations, then the forecast of ``estimator`` with its intervals
+    (``series`` says which, in the report's language)."""
+    lang = report.lang
     observed = [
         pd.DataFrame({"year": series.index, "estimator": name, "value": series.values})
         for name, series in report.observed(indicator, boundary).items()
     ]
     forecast = report.forecast(indicator, boundary, estimator)
     forecast = forecast[forecast["lo95"].notna()][["year", "median", "lo50", "hi50", "lo80", "hi80", "lo95", "hi95"]]
-    return pd.concat([*observed, forecast.assign(estimator=f"{estimator} (forecast)")], ignore_index=True)
+    rows = pd.concat(
+        [
+            *(frame.assign(series=t("chart.observed", lang)) for frame in observed),
+            forecast.assign(estimator=estimator, series=t("chart.median", lang)),
+        ],
+        ignore_index=True,
+    )
+    rows.insert(0, "boundary", boundary)
+    rows.insert(0, "indicator", indicator)
+    columns = ["indicator", "boundary", "estimator", "series", "year", "value"]
+    return rows[[c for c in columns if c in rows] + [c for c in rows.columns if c not in columns]]
 
 
 def chart_alt(report: ReportData, indicator: str, boundary: str, estimator: str, goals: list[dict], title: str) -> str:
@@ -73,11 +85,11 @@ def fan_chart_html(
         goals,
         report.lang,
         estimator,
-        title,
     )
     alt = chart_alt(report, indicator, boundary, estimator, goals, title)
     name = f"{indicator}-{boundary}-{estimator}"
-    return figure_html(figure, alt, _chart_data(report, indicator, boundary, estimator), name, report.lang)
+    data = _chart_data(report, indicator, boundary, estimator)
+    return figure_html(figure, alt, data, name, report.lang, title, t("chart.source_fan", report.lang))
 
 
 def chart_title(indicator: str, boundary: str, estimator: str, lang: str) -> str:
@@ -217,7 +229,9 @@ def peers_section(report: ReportData) -> str:
     data = figures[["place", "boundary", "estimator", "year", "value"]]
     parts = [
         keep_together(
-            heading("h.peers", lang), paragraph(t("txt.peers", lang)), figure_html(chart, alt, data, "peers", lang)
+            heading("h.peers", lang),
+            paragraph(t("txt.peers", lang)),
+            figure_html(chart, alt, data, "peers", lang, t("chart.title_peers", lang), t("chart.source_peers", lang)),
         )
     ]
     for family in dict.fromkeys(figures["estimator"]):
@@ -257,6 +271,7 @@ def merged_city_section(report: ReportData, indicator: str = "", merged_boundary
             caption=t("s.merged_caption", lang, estimator=labels.estimator(entry.primary_estimator, lang)),
             name="merged-city",
             lang=lang,
+            data=bridge,
         )
     )
     unstated = report.indicators[
@@ -318,7 +333,7 @@ def _targets_table(rows: pd.DataFrame, lang: str, name: str, by_estimator: bool 
     """The targets table, each row marked with the status it shows."""
     marks = [{"status": row["status"], "key": verdict.key_of(row)} for _, row in rows.iterrows()]
     table = content.summary_table(rows, lang, by_estimator=by_estimator)
-    return table_html(table, name=name, lang=lang, row_status=marks)
+    return table_html(table, name=name, lang=lang, row_status=marks, data=downloads.assessment_rows(rows))
 
 
 def series_charts(report: ReportData, indicator: str, boundary: str, primary_estimator: str = "") -> str:
@@ -351,7 +366,14 @@ def rules_section(report: ReportData, indicator: str, boundary: str) -> str:
     parts = [
         heading("h.rules", lang),
         paragraph(t("txt.rules", lang)),
-        table_html(content.rules_table(rows, lang), name=f"rules-{indicator}-{boundary}", lang=lang),
+        table_html(
+            content.rules_table(rows, lang),
+            name=f"rules-{indicator}-{boundary}",
+            lang=lang,
+            data=downloads.assessment_rows(
+                content.rules_rows(rows), ("unsd_r", "cagr_projection_value", "median_projection_value")
+            ),
+        ),
         paragraph(t("s.model_range_once", lang), "note"),
     ]
     for _, row in forecast.iterrows():
@@ -425,7 +447,13 @@ def merged_targets_table(report: ReportData, indicator: str, boundary: str) -> s
                 t("col.sources", lang): str(int(row["n_citations"])),
             }
         )
-    return table_html(pd.DataFrame(rows), caption=t("col.targets", lang), name=f"targets-{boundary}", lang=lang)
+    data = targets.sort_values(["target_year", "value"]).merge(
+        report.sources[["source_id", "publisher", "published_date"]], on="source_id", how="left"
+    )
+    columns = ["indicator", "boundary", "target_year", "value", "value_high", "qualifier", "source_id", "publisher"]
+    data = data[[c for c in [*columns, "published_date", "n_citations"] if c in data.columns]]
+    caption = t("col.targets", lang)
+    return table_html(pd.DataFrame(rows), caption=caption, name=f"targets-{boundary}", lang=lang, data=data)
 
 
 # --- budget ------------------------------------------------------------------------------
@@ -485,7 +513,7 @@ def budget_pace_table(report: ReportData, indicator: str, boundary: str) -> str:
     marks = [{"status": row["status"], "key": verdict.key_of(row)} for _, row in rows.iterrows()]
     return join(
         heading("h.pace", lang),
-        table_html(table, name=f"pace-{indicator}", lang=lang, row_status=marks),
+        table_html(table, name=f"pace-{indicator}", lang=lang, row_status=marks, data=downloads.assessment_rows(rows)),
         paragraph(t("s.model_range_once", lang), "note"),
         amounts,
         paragraph(requirements.denominator_note(needs[needs.indicator == indicator], lang), "note"),
@@ -549,7 +577,7 @@ def conflicts_section(report: ReportData) -> str:
     )
     others = report.conflicts.conflict_id.nunique() - view.conflict_id.nunique()
     note = paragraph(t("s.conflicts_elsewhere", lang, n=others), "note") if others else ""
-    return join(heading("h.conflicts", lang), table_html(table, name="conflicts", lang=lang), note)
+    return join(heading("h.conflicts", lang), table_html(table, name="conflicts", lang=lang, data=view), note)
 
 
 def exclusions_section(report: ReportData) -> str:
@@ -566,7 +594,11 @@ def exclusions_section(report: ReportData) -> str:
             t("col.reason", lang): [content.exclusion_reason(row, lang) for _, row in excluded.iterrows()],
         }
     )
-    return join(heading("h.exclusions", lang), table_html(table, name="exclusions", lang=lang))
+    # the figure stays the text it was published as; the reason is the report's language's
+    reason = "reason_vi" if lang == "vi" and "reason_vi" in excluded.columns else "reason"
+    columns = ["raw_file", "raw_row", "indicator", "geography", "period", "value_as_published", "rule"]
+    data = excluded[[c for c in columns if c in excluded.columns]].assign(reason=excluded[reason])
+    return join(heading("h.exclusions", lang), table_html(table, name="exclusions", lang=lang, data=data))
 
 
 def sources_section(report: ReportData) -> str:
@@ -588,7 +620,7 @@ def sources_section(report: ReportData) -> str:
     return join(
         heading("h.sources", lang),
         paragraph(t("txt.sources", lang), "note"),
-        table_html(table, name="sources", lang=lang),
+        table_html(table, name="sources", lang=lang, data=sources),
     )
 
 
@@ -740,7 +772,15 @@ def calibration_section(report: ReportData) -> str:
         paragraph(
             t("txt.calibration", lang, k=key if key != "full" else t("bench.full", lang), n=windows[key]["series"])
         ),
-        figure_html(charts.calibration_chart(bins, lang), alt, bins, "calibration", lang),
+        figure_html(
+            charts.calibration_chart(bins, lang),
+            alt,
+            bins,
+            "calibration",
+            lang,
+            t("chart.title_calibration", lang),
+            t("chart.source_calibration", lang),
+        ),
         paragraph(note) if note else "",
     )
 
@@ -819,13 +859,21 @@ def track_record_section(report: ReportData) -> str:
     chart = ""
     if not shown.empty:
         alt = t("chart.track_probability", lang)
-        chart = figure_html(charts.track_record_chart(shown, lang), alt, shown, "track-record", lang)
+        chart = figure_html(
+            charts.track_record_chart(shown, lang),
+            alt,
+            shown,
+            "track-record",
+            lang,
+            t("chart.title_track_record", lang),
+            t("chart.source_track_record", lang),
+        )
     return join(
         heading("h.track_record", lang),
         paragraph(t("txt.track_record", lang)),
         paragraph(sentence),
         chart,
-        table_html(content.track_record_table(shown, lang), name="track-record-table", lang=lang),
+        table_html(content.track_record_table(shown, lang), name="track-record-table", lang=lang, data=shown),
         forecast_checks_part(report),
     )
 
