@@ -46,6 +46,11 @@ def t(key: str, lang: str, **values) -> str:
     return text.format(**values) if values else text
 
 
+def has_text(key: str, lang: str = "en") -> bool:
+    """True when the catalogue has ``key`` (a processed table the index names, if it has a name for it)."""
+    return key in catalogue(lang)
+
+
 def fmt_number(value: float, lang: str, digits: int = 1) -> str:
     """A number in the locale (1.234,5 in vi, 1,234.5 in en); '–' when missing."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
