@@ -426,7 +426,7 @@ def scorecard_chart(counts: pd.DataFrame, group_names: dict, status_names: dict,
         Group id -> label, status id -> label (with its symbol), in the report's language.
     """
     use_style()
-    fig, ax = plt.subplots(figsize=(WIDTH, 1.0 + 0.6 * len(counts)))
+    fig, ax = plt.subplots(figsize=(WIDTH, 0.6 + 0.55 * len(counts)))
     positions = np.arange(len(counts))[::-1]
     left = np.zeros(len(counts))
     for status in counts.columns:
@@ -443,9 +443,8 @@ def scorecard_chart(counts: pd.DataFrame, group_names: dict, status_names: dict,
     ax.set_yticks(positions, [wrapped(group_names[g], 14) for g in counts.index], fontsize=MIN_TEXT_PT)
     ax.set_xlabel(t("chart.scorecard_count", lang), fontsize=MIN_TEXT_PT)
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
-    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.3), ncol=1, frameon=False, fontsize=MIN_TEXT_PT)
-    fig.tight_layout()
-    return fig
+    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.45), ncol=1, frameon=False, fontsize=MIN_TEXT_PT)
+    return fig  # no tight_layout: the picture grows to hold the legend below, the plot keeps its height
 
 
 @cached
@@ -466,7 +465,7 @@ def rank_chart(
         The series drawn in colour (the city's); the others are peers, drawn in grey.
     """
     use_style()
-    fig, ax = plt.subplots(figsize=(WIDTH, 3.4))
+    fig, ax = plt.subplots(figsize=(WIDTH, 2.8))
     markers = ["o", "s", "^", "D"]
     for index, (key, rows) in enumerate(ranks.groupby("series", sort=False)):
         rows = rows.sort_values("year")
@@ -493,5 +492,4 @@ def rank_chart(
     ax.set_ylabel(t("chart.rank", lang), fontsize=MIN_TEXT_PT)
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax.yaxis.set_major_locator(plt.MaxNLocator(integer=True))
-    fig.tight_layout()
-    return fig
+    return fig  # no tight_layout: the picture grows to hold the legend below, the plot keeps its height
