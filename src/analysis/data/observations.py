@@ -55,3 +55,22 @@ def observations(
     if boundary is not None:
         keep &= indicators["boundary"] == boundary
     return indicators[keep]
+
+
+#: Which published figure speaks for a year: a final figure, then an estimate, then a preliminary one ...
+FIGURE_KIND_ORDER = {"actual": 0, "estimate": 1, "preliminary": 2}
+#: ... and a point value (or a rank) before a range, a range before a bound ("more than 14"), a bound before a top-k.
+FIGURE_TYPE_ORDER = {"point": 0, "rank": 0, "range": 1, "bound": 2, "top_k": 3}
+
+
+def preferred_figure(rows: pd.DataFrame) -> pd.Series | None:
+    """The figure that speaks among ``rows`` (None when there is none): a calendar year's figure before a
+    part of a year or a span, then :data:`FIGURE_KIND_ORDER`, then :data:`FIGURE_TYPE_ORDER`."""
+    if rows.empty:
+        return None
+    ranked = rows.assign(
+        _calendar=(rows["period"] != "Y").astype(int),
+        _kind=rows["kind"].map(FIGURE_KIND_ORDER).fillna(len(FIGURE_KIND_ORDER)),
+        _type=rows["value_type"].map(FIGURE_TYPE_ORDER).fillna(len(FIGURE_TYPE_ORDER)),
+    )
+    return ranked.sort_values(["_calendar", "_kind", "_type"], kind="stable").iloc[0]

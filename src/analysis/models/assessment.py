@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis import tables
-from analysis.data.observations import observations
+from analysis.data.observations import FIGURE_KIND_ORDER, FIGURE_TYPE_ORDER, observations, preferred_figure
 from analysis.data.registry import Registry, load_registry
 from analysis.errors import PlanError
 from analysis.models import forecasting, progress, single_models
@@ -116,19 +116,12 @@ def outcome_figure(
 ) -> pd.Series | None:
     """The figure published for a (passed) target year at one boundary, by one estimator (None when none).
 
-    Final, estimated and preliminary figures only (a projection or a plan is not an outcome); a final
-    figure comes first, then an estimate, then a preliminary one; a point value before a range, a
-    range before a bound ("more than 14").
+    Final, estimated and preliminary figures only (a projection or a plan is not an outcome), the one
+    :func:`preferred_figure` picks.
     """
-    rank_kind = {"actual": 0, "estimate": 1, "preliminary": 2}
-    rank_type = {"point": 0, "range": 1, "bound": 2, "rank": 0, "top_k": 3}
     # an outcome may be a bound, a rank or a top-k (a target can be one): every value type counts
-    rows = observations(indicators, indicator, boundary, kinds=rank_kind, value_types=rank_type)
-    rows = rows[(rows["estimator"] == estimator) & (rows["year"] == year)]
-    if rows.empty:
-        return None
-    ranked = rows.assign(_kind=rows["kind"].map(rank_kind), _type=rows["value_type"].map(rank_type))
-    return ranked.sort_values(["_kind", "_type"], kind="stable").iloc[0]
+    rows = observations(indicators, indicator, boundary, kinds=FIGURE_KIND_ORDER, value_types=FIGURE_TYPE_ORDER)
+    return preferred_figure(rows[(rows["estimator"] == estimator) & (rows["year"] == year)])
 
 
 def series_plan(

@@ -21,7 +21,7 @@ import datetime as dt
 
 import pandas as pd
 
-from analysis.data.observations import observations
+from analysis.data.observations import FIGURE_TYPE_ORDER, observations, preferred_figure
 from analysis.data.registry import Registry, load_registry
 from analysis.errors import PlanError
 from analysis.models.judging import (
@@ -61,37 +61,20 @@ COMBINED_ORDER = (
 )
 
 
-#: What the scorecard reads as a figure: besides points and ranges, a rank, a floor ("over 90") and any period
-#: (a quarter, an average over years), since a target's rule, not the filter, decides what a figure proves.
-FIGURE_VALUE_TYPES = ("point", "range", "bound", "rank", "top_k")
-
-
 def _figures(indicators: pd.DataFrame, indicator: str, boundary: str, level: str | None = None) -> pd.DataFrame:
     """Published figures (final, estimated, preliminary; no plan, no projection) of one indicator at one boundary."""
     rows = observations(
         indicators,
         indicator,
         boundary,
+        # a rank, a floor ("over 90") and any period (a quarter, an average) count: the target's rule, not
+        # the filter, decides what a figure proves
         periods=indicators["period"].dropna().unique(),
-        value_types=FIGURE_VALUE_TYPES,
+        value_types=FIGURE_TYPE_ORDER,
     )
     if level is not None and "level" in rows:
         rows = rows[rows["level"] == level]
     return rows
-
-
-def _best(rows: pd.DataFrame) -> pd.Series | None:
-    """The figure that speaks for a year: final before estimate before preliminary, a point before a bound."""
-    if rows.empty:
-        return None
-    order_kind = {"actual": 0, "estimate": 1, "preliminary": 2}
-    order_type = {"point": 0, "rank": 0, "range": 1, "bound": 2, "top_k": 3}
-    ranked = rows.assign(
-        _kind=rows["kind"].map(order_kind).fillna(9),
-        _type=rows["value_type"].map(order_type).fillna(9),
-        _calendar=(rows["period"] != "Y").astype(int),
-    )
-    return ranked.sort_values(["_calendar", "_kind", "_type"], kind="stable").iloc[0]
 
 
 def latest_figure(indicators: pd.DataFrame, indicator: str, boundary: str) -> pd.Series | None:
@@ -100,7 +83,7 @@ def latest_figure(indicators: pd.DataFrame, indicator: str, boundary: str) -> pd
     rows = rows[rows["year"].notna()]
     if rows.empty:
         return None
-    return _best(rows[rows["year"] == rows["year"].max()])
+    return preferred_figure(rows[rows["year"] == rows["year"].max()])
 
 
 def judge_part(
@@ -153,7 +136,7 @@ def _judged(
     passed = year < reference_year
     if not passed:
         return result | {"status": "not_measurable", "basis": "ahead"}
-    figure = _best(figures[figures["year"] == year])
+    figure = preferred_figure(figures[figures["year"] == year])
     if figure is None:
         ended = registry.boundary_ended(boundary, year)
         return result | {

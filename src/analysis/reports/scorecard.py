@@ -15,7 +15,7 @@ import pandas as pd
 from analysis.data.observations import observations
 from analysis.i18n import fmt_number, fmt_probability, t
 from analysis.models.judging import FORECAST_STATUSES, STATUSES
-from analysis.models.plan import PROGRAMME_GROUPS, ProgrammeTarget
+from analysis.models.plan import PROGRAMME_GROUPS, PROGRAMME_RULES, ProgrammeTarget
 from analysis.reports import charts, labels
 from analysis.reports.html import figure_html, heading, join, paragraph, status_block, table_html
 from analysis.reports.loading import ReportData
@@ -358,8 +358,6 @@ def publish_section(report: ReportData) -> str:
 
 def rules_table(report: ReportData) -> str:
     """The method appendix's table of the scorecard's rules: each kind of target and how it is judged."""
-    from analysis.models.plan import PROGRAMME_RULES
-
     lang = report.lang
     threshold = labels.target_value(report.programme.universal_at_least, lang) if report.programme else "–"
     frame = pd.DataFrame(
