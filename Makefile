@@ -55,18 +55,18 @@ assess: data
 report: $(STAMP)
 	$(PY) -m analysis run --jobs $(JOBS) --wait $(WAIT)
 
-## test: set up, then run the test suite
+## test: set up, then run the test suite (on JOBS workers, a test module to a worker)
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(JOBS) --dist loadfile
 
 ## test-fast: the tests that run no batch, notebook or PDF (`-m "not slow"`), for a quick check while working
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -n $(JOBS) --dist loadfile -m "not slow"
 
 ## bench: forecast accuracy on M3 yearly series and batch timings (figures in the README)
 bench: $(STAMP)
 	$(PY) -m analysis benchmark --window full 6 5 4 3 --out data/processed/benchmark.json
-	$(PY) -m analysis bench-batch --out reports/bench-batch.json
+	$(PY) -m analysis batch-timings --out reports/batch-timings.json
 
 ## lab: open JupyterLab with the package's kernel (also when run as root, as on the set-up machine)
 lab: $(STAMP)

@@ -5,11 +5,24 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config) -> None:
+    """Under pytest-xdist (``make test`` runs two workers), each worker has a temp folder of its own, inherited
+    by the runs and kernels it starts: a test that checks what a killed run left in the temp folder sees only
+    its own worker's files."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        folder = Path(tempfile.gettempdir()) / f"pytest-worker-{os.getpid()}-{worker}"
+        folder.mkdir(exist_ok=True)
+        os.environ["TMPDIR"] = str(folder)
+        tempfile.tempdir = None  # re-read TMPDIR
 
 
 def copy_project(root: Path, notebooks: bool = False, cache: Path | None = None) -> Path:

@@ -9,8 +9,8 @@ import pytest
 
 from analysis.data.registry import load_registry
 from analysis.models.assessment import assess, assess_series, observed_series
+from analysis.models.assessment_plan import load_assessment_plan
 from analysis.models.judging import status_for
-from analysis.models.plan import load_assessment_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAN = load_assessment_plan(ROOT / "data" / "assessment_plan.yml")
@@ -145,7 +145,7 @@ def test_as_of_rebuilds_what_was_published_then_vintage_by_vintage():
 
 
 def test_a_published_plan_gives_its_year_a_forecast_and_is_never_its_outcome(cleaned):
-    from analysis.models.plan import load_plan_execution
+    from analysis.models.assessment_plan import load_plan_execution
 
     execution = load_plan_execution(ROOT / "data" / "assessment_plan.yml")
     kwargs = {"n_paths": 300, "registry": REGISTRY, "reference_year": 2026}

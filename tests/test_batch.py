@@ -269,7 +269,7 @@ def _small_m3(path: Path) -> Path:
 def test_a_budget_figure_rebuilds_the_budget_report_only_and_never_the_benchmark(
     tmp_path, monkeypatch, track_record_cache
 ):
-    from analysis.batch.bench import NEW_FIGURE
+    from analysis.batch.timings import NEW_FIGURE
     from analysis.data.intake import add_figure
 
     root = copy_project(tmp_path, notebooks=True, cache=track_record_cache)
@@ -303,7 +303,7 @@ def test_a_budget_figure_rebuilds_the_budget_report_only_and_never_the_benchmark
         assert not any("benchmark m3_yearly" in m for m in messages)
         assert benchmark.stat().st_mtime_ns == written
         # a digital-economy figure, the latest-dated of all, moves the cover date of its own report only
-        add_figure({**NEW_FIGURE, "published_date": dt.date.today().isoformat()})  # what bench-batch adds
+        add_figure({**NEW_FIGURE, "published_date": dt.date.today().isoformat()})  # what batch-timings adds
         messages = []
         assert run(RunOptions(plan=plan, jobs=2), log=messages.append) == 0
         built = [m for m in messages if m.startswith("[")]

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from analysis.models.assessment_plan import PlanEntry
 from analysis.models.changes import Edition, diff, pending_changes
-from analysis.models.plan import PlanEntry
 from analysis.models.track_record import restate, scores, track_record
 
 PLAN = (PlanEntry("digital_economy_share_GRDP", "hcmc-pre-2025-07", (2025, 2030), (), "mic"),)
@@ -255,7 +255,7 @@ def test_a_new_figure_added_and_run_records_an_edition_naming_it(tmp_path, track
 def test_the_track_record_restates_only_the_years_a_new_figure_was_public_in(project, monkeypatch):
     import analysis.models.track_record as track_record_module
     from analysis import pipeline
-    from analysis.batch.bench import NEW_FIGURE
+    from analysis.batch.timings import NEW_FIGURE
     from analysis.data import stage as data_stage
     from analysis.data.intake import add_figure
     from analysis.models import stage as model_stage

@@ -75,7 +75,7 @@ def test_a_budget_target_is_costed_on_its_own_boundarys_budget(cleaned):
 
 def test_what_it_takes_has_the_share_and_budget_targets(cleaned):
     from analysis.models.assessment import assess
-    from analysis.models.plan import load_assessment_plan
+    from analysis.models.assessment_plan import load_assessment_plan
     from analysis.models.what_it_takes import requirements
 
     plan = load_assessment_plan(ROOT / "data" / "assessment_plan.yml")

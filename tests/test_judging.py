@@ -11,6 +11,7 @@ import pytest
 
 from analysis.data.registry import load_registry
 from analysis.models.assessment import assess
+from analysis.models.assessment_plan import PlanEntry
 from analysis.models.judging import (
     FORECAST_STATUSES,
     STATUSES,
@@ -20,7 +21,6 @@ from analysis.models.judging import (
     precision_margin,
     status_for,
 )
-from analysis.models.plan import PlanEntry
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTRY = load_registry(ROOT / "data" / "registry")

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from analysis import i18n
-from analysis.batch.plan import notebook_parameters
+from analysis.batch.run_plan import notebook_parameters
 from analysis.i18n import catalogue, fmt_percent, fmt_probability, fmt_share
 from conftest import BUILT_REPORTS, copy_project, project_root
 
@@ -60,7 +60,7 @@ def test_catalogue_is_complete_in_both_languages():
 
 def test_catalogue_texts_type_no_target_value(cleaned):
     # Targets come from targets.csv; a text may not type one (the 2% budget goal, the 25% and 40% targets).
-    from analysis.models.plan import load_assessment_plan
+    from analysis.models.assessment_plan import load_assessment_plan
 
     targets = cleaned["targets"]
     assessed = {entry.indicator for entry in load_assessment_plan(ROOT / "data" / "assessment_plan.yml")}

@@ -124,7 +124,7 @@ def test_the_track_record_cache_is_keyed_by_the_pipeline(project):
 
 
 def test_a_plan_entry_takes_its_place_from_the_registry(tmp_path, monkeypatch):
-    from analysis.models.plan import PlanEntry
+    from analysis.models.assessment_plan import PlanEntry
 
     assert PlanEntry("x", "hcmc-merged-2025-07").geography == "hcmc"
     assert PlanEntry("x", "da_nang-pre-2025-07").geography == "da_nang"
@@ -144,3 +144,84 @@ def test_a_plan_entry_takes_its_place_from_the_registry(tmp_path, monkeypatch):
     registry = load_registry()
     assert registry.predecessor("can_tho-merged-2025-07") == "can_tho-pre-2025-07"
     assert PlanEntry("x", "can_tho-pre-2025-07").geography == "can_tho"
+
+
+#: A family and a place that the shipped registry lacks, as an analyst would add them (no Python).
+NEW_FAMILY = (
+    "  vnpt:\n    name: {vi: Ước tính của VNPT, en: VNPT estimate}\n"
+    '    chart: {colour: "#c08a00", marker: P}\n    patterns: [vnpt]\n'
+)
+NEW_PLACE = "  can_tho:\n    aliases: [Can Tho, Cần Thơ]\n    level: province\n    name: {vi: Cần Thơ, en: Can Tho}\n"
+
+
+@pytest.fixture()
+def scratch(tmp_path, monkeypatch):
+    """A project of its own (the module's project is shared by the tests above)."""
+    copy_project(tmp_path)
+    monkeypatch.setenv("ANALYSIS_ROOT", str(tmp_path))
+    return tmp_path
+
+
+def test_an_estimator_family_and_a_place_are_registry_entries_alone(scratch):
+    import pandas as pd
+
+    from analysis.__main__ import main
+    from analysis.data.registry import load_registry
+    from analysis.reports import charts, labels
+
+    estimators = scratch / "data" / "registry" / "estimators.yml"
+    estimators.write_text(
+        estimators.read_text(encoding="utf-8").replace("estimators:\n", "estimators:\n" + NEW_FAMILY, 1),
+        encoding="utf-8",
+    )
+    places = scratch / "data" / "registry" / "places.yml"
+    places.write_text(places.read_text(encoding="utf-8") + NEW_PLACE, encoding="utf-8")
+    figure = {
+        "--indicator": "digital_economy_share_GRDP",
+        "--geography": "Cần Thơ",
+        "--period": "2025",
+        "--value": "15,2",
+        "--unit": "% GRDP",
+        "--kind": "estimate",
+        "--estimator": "VNPT econometric estimate",
+        "--publisher": "VnExpress",
+        "--title": "Kinh tế số Cần Thơ",
+        "--url": "https://vnexpress.net/kinh-te-so-can-tho.html",
+        "--published-date": "2026-10-02",
+    }
+    assert main(["add", *[part for pair in figure.items() for part in pair]]) == 0
+    assert main(["clean"]) == 0
+    indicators = pd.read_csv(scratch / "data" / "processed" / "indicators.csv")
+    row = indicators[indicators["boundary"] == "can_tho"].iloc[0]
+    assert (row["estimator"], row["value"], row["level"]) == ("vnpt", 15.2, "province")
+    # the reports name and draw it from the same entries
+    assert load_registry().estimator("vnpt").independent is False
+    assert labels.estimator("vnpt", "vi") == "Ước tính của VNPT" and labels.place("can_tho", "en") == "Can Tho"
+    peers = charts.peers_chart(
+        indicators[indicators["boundary"] == "can_tho"][["boundary", "estimator", "value", "year"]],
+        {"can_tho": [(2030, 30.0)]},
+        {"can_tho": "Cần Thơ"},
+        {"vnpt": labels.estimator("vnpt", "vi")},
+        "vi",
+    )
+    assert "#c08a00" in charts.svg_of(peers).decode()
+
+
+@pytest.mark.parametrize(
+    "chart, message",
+    [
+        ('{colour: "#c08a00", marker: Q}', "chart marker should be one of"),
+        ('{colour: "orange", marker: P}', "chart colour should be #rrggbb, got 'orange'"),
+    ],
+)
+def test_a_family_drawn_with_an_unknown_style_is_named(scratch, chart, message):
+    from analysis.data.registry import load_registry
+    from analysis.errors import RegistryError
+
+    estimators = scratch / "data" / "registry" / "estimators.yml"
+    entry = NEW_FAMILY.replace('{colour: "#c08a00", marker: P}', chart)
+    estimators.write_text(
+        estimators.read_text(encoding="utf-8").replace("estimators:\n", "estimators:\n" + entry, 1), encoding="utf-8"
+    )
+    with pytest.raises(RegistryError, match=f"estimators.yml: vnpt: {message}"):
+        load_registry()

@@ -10,6 +10,7 @@ import pytest
 
 from analysis.data.registry import load_registry
 from analysis.errors import PlanError
+from analysis.models.assessment_plan import load_programme, parse_programme
 from analysis.models.judging import (
     compound_average_growth,
     judge_growth_average,
@@ -17,7 +18,6 @@ from analysis.models.judging import (
     judge_outcome,
     judge_rank,
 )
-from analysis.models.plan import load_programme, parse_programme
 from analysis.models.scorecard import COMBINED_ORDER, combined_status, scorecard
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -218,7 +218,7 @@ def test_a_wrong_rule_or_group_is_an_error_with_the_nearest_name():
 @pytest.fixture(scope="module")
 def shipped(cleaned) -> pd.DataFrame:
     from analysis.models.assessment import assess
-    from analysis.models.plan import load_assessment_plan
+    from analysis.models.assessment_plan import load_assessment_plan
 
     plan = load_assessment_plan(ROOT / "data" / "assessment_plan.yml")
     _, assessments = assess(

@@ -12,7 +12,7 @@ from analysis import tables
 from analysis.__main__ import main
 from analysis.data.schemas import SCHEMAS as DATA_SCHEMAS
 from analysis.errors import PlanError, TableError
-from analysis.models.plan import parse_assessment_plan
+from analysis.models.assessment_plan import parse_assessment_plan
 from analysis.models.schemas import SCHEMAS as MODEL_SCHEMAS
 
 ALL_SCHEMAS = {**DATA_SCHEMAS, **MODEL_SCHEMAS}

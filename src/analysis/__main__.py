@@ -2,7 +2,7 @@
 
 ``add``, ``import``, ``template``, ``clean`` and ``validate`` are the data stage; ``assess``,
 ``track-record``, ``benchmark`` and ``fit-defaults`` the models stage; ``run`` the whole batch
-(what ``make report`` calls), ``bench-batch`` its timings.
+(what ``make report`` calls), ``batch-timings`` its timings.
 """
 
 from __future__ import annotations
@@ -217,10 +217,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_batch(args: argparse.Namespace) -> int:
-    from analysis.batch.bench import bench_batch
+    from analysis.batch.timings import time_batch
     from analysis.storage import atomic_write_json
 
-    result = bench_batch()
+    result = time_batch()
     print(f"cold / naive chain      {result['cold_over_naive']:.3f}   (target <= 0.25)")
     print(f"warm / cold             {result['warm_over_cold']:.4f}  (target < 0.02)")
     print(f"nothing changed, wall   {result['nothing_changed_process_seconds']:.2f} s  (target < 1 s)")
@@ -360,11 +360,11 @@ def build_parser() -> argparse.ArgumentParser:
     run_parser.add_argument("--dry-run", action="store_true", help="say what would be rebuilt and why; change nothing")
     run_parser.add_argument("--quiet", action="store_true", help="print only errors and failures (for cron)")
     run_parser.set_defaults(func=_cmd_run)
-    bench_batch = commands.add_parser(
-        "bench-batch", help="time naive chain vs batch cold, nothing changed, one new figure, 60 reports"
+    time_batch = commands.add_parser(
+        "batch-timings", help="time naive chain vs batch cold, nothing changed, one new figure, 60 reports"
     )
-    bench_batch.add_argument("--out", help="write the timings as JSON")
-    bench_batch.set_defaults(func=_cmd_bench_batch)
+    time_batch.add_argument("--out", help="write the timings as JSON")
+    time_batch.set_defaults(func=_cmd_bench_batch)
     return parser
 
 

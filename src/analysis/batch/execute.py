@@ -24,7 +24,7 @@ from pathlib import Path
 
 from analysis import config
 from analysis.batch.kernels import RUNTIME_PREFIX, KernelError, KernelSlot, remove_orphan_runtime_folders
-from analysis.batch.plan import Task, report_stem
+from analysis.batch.run_plan import Task, report_stem
 
 STOPPED = "the run was stopped"
 

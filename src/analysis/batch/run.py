@@ -44,7 +44,7 @@ from pathlib import Path
 
 from analysis import __version__, config
 from analysis import pipeline as data_pipeline
-from analysis.batch.plan import Task, check_as_of, load_plan, plan_tasks, report_stem
+from analysis.batch.run_plan import Task, check_as_of, load_plan, plan_tasks, report_stem
 from analysis.data import files as data_files
 from analysis.data.provenance import package_fingerprint, sha256_of
 from analysis.errors import EXIT_STATUS, WRITE_ERRNOS, AnalysisError, ExitCode, WriteError
@@ -146,7 +146,7 @@ def write_index(output: Path, plan: dict, state: dict, vintage: str | None) -> N
 
     from analysis.i18n import LANGUAGES
     from analysis.models import stage as model_stage
-    from analysis.models.plan import load_assessment_plan
+    from analysis.models.assessment_plan import load_assessment_plan
     from analysis.reports.index_page import DATA_FOLDER, INDEX_FILES, data_files, render_index
     from analysis.storage import atomic_write_text, publish_files
 

@@ -846,10 +846,6 @@ def boundary_for(
     return place.pre_boundary, "assumed (no date; pre-merger place named)"
 
 
-#: Families an estimator-sensitive figure can have; other indicators are one series "reported".
-ESTIMATORS = ("gso", "mic", "hids", "ptit", "city", "unknown", "reported")
-
-
 def _mentions(text: str, pattern: str) -> list[int]:
     """Start positions where ``pattern`` occurs in ``text`` as whole words (letters, digits and & count as word)."""
     return [m.start() for m in re.finditer(rf"(?<![\w&]){re.escape(pattern)}(?![\w&])", text)]

@@ -66,12 +66,17 @@ class EstimatorFamily:
 
     ``independent`` is True for a producer of official statistics (the statistics office) that does
     not answer for the targets it measures; a figure of any other family is the government's own report.
+    ``name`` is the family's name per language; ``colour`` (hex) and ``marker`` (matplotlib) draw its points.
+    An id of ``without_family`` (unknown, reported, none) is an entry with no patterns.
     """
 
     id: str
     patterns: tuple[str, ...]
     series: tuple[str, ...] = ()
     independent: bool = False
+    name: dict[str, str] = field(default_factory=dict)
+    colour: str = "#444444"
+    marker: str = "o"
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,7 @@ class Registry:
     estimators: dict[str, EstimatorFamily]
     negations: tuple[str, ...] = ()
     _aliases: dict[str, str] = field(default_factory=dict)
+    without_family: dict[str, EstimatorFamily] = field(default_factory=dict)
 
     def indicator(self, indicator_id: str) -> Indicator | None:
         """The indicator, or None when the id is unknown."""
@@ -132,6 +138,14 @@ class Registry:
         """True when a pre-merger boundary no longer existed for the whole of ``year`` (the merger year or later)."""
         place = self.place_of_boundary(boundary)
         return bool(self.successor(boundary)) and year >= int(place.merger_date[:4])
+
+    def estimator(self, estimator_id: str) -> EstimatorFamily | None:
+        """The family, or the entry of an id without family (unknown, reported, none); None for any other id."""
+        return self.estimators.get(estimator_id) or self.without_family.get(estimator_id)
+
+    def estimator_ids(self) -> tuple[str, ...]:
+        """Every estimator a processed figure can carry: the families, then 'unknown' and 'reported'."""
+        return (*self.estimators, *(i for i in self.without_family if i != "none"))
 
     def is_independent(self, estimator: str) -> bool:
         """True for an estimator family of official statistics (``independent: true`` in estimators.yml)."""
@@ -250,21 +264,63 @@ def parse_places(document: dict, source: str = "places.yml") -> dict[str, Place]
     return out
 
 
+#: The ids the cleaning and the models give a figure no family applies to (``without_family`` in estimators.yml).
+WITHOUT_FAMILY = ("unknown", "reported", "none")
+#: Marker codes a family may draw with (matplotlib's filled and line markers that print in black and white).
+CHART_MARKERS = ("o", "s", "D", "d", "^", "v", "<", ">", "p", "h", "P", "X", "*", "x", "+")
+
+
+def _estimator_style(entry: dict, where: str) -> tuple[dict[str, str], str, str]:
+    """An estimator entry's name (vi, en) and its chart colour and marker."""
+    chart = entry.get("chart")
+    if not isinstance(chart, dict):
+        raise RegistryError(f"{where}: 'chart' needs a colour (#rrggbb) and a marker, got {chart!r}")
+    colour, marker = str(chart.get("colour", "")), str(chart.get("marker", ""))
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", colour):
+        raise RegistryError(f"{where}: chart colour should be #rrggbb, got {colour!r}")
+    if marker not in CHART_MARKERS:
+        raise RegistryError(f"{where}: chart marker should be one of {' '.join(CHART_MARKERS)}, got {marker!r}")
+    return _pair(entry.get("name"), where, "name"), colour, marker
+
+
 def parse_estimators(
     document: dict, source: str = "estimators.yml"
-) -> tuple[dict[str, EstimatorFamily], tuple[str, ...]]:
-    """Check and build the estimator families (and negation words) of a parsed ``estimators.yml``."""
+) -> tuple[dict[str, EstimatorFamily], tuple[str, ...], dict[str, EstimatorFamily]]:
+    """Check and build the estimator families, the negation words and the ids without family of a parsed
+    ``estimators.yml``.
+
+    Raises
+    ------
+    RegistryError
+        Naming the file and the entry of the first mistake, or the id without family that is missing.
+    """
     entries = _section(document, "estimators", source)
     out = {}
     for key, entry in entries.items():
         where = f"{source}: {key}"
+        if not re.fullmatch(r"[a-z0-9_]+", str(key)) or str(key) in WITHOUT_FAMILY:
+            reserved = ", ".join(WITHOUT_FAMILY)
+            raise RegistryError(f"{where}: a family id is lower-case snake_case, not one of {reserved}")
         patterns = _words(entry, "patterns", where, "the words that name the family")
         series = tuple(str(p).lower() for p in entry.get("series") or ())
         independent = entry.get("independent", False)
         if not isinstance(independent, bool):
             raise RegistryError(f"{where}: 'independent' should be true or false, got {independent!r}")
-        out[str(key)] = EstimatorFamily(str(key), patterns, series, independent)
-    return out, tuple(str(w).lower() for w in document.get("negations") or ())
+        out[str(key)] = EstimatorFamily(str(key), patterns, series, independent, *_estimator_style(entry, where))
+    fallbacks = _section(document, "without_family", source)
+    missing = [i for i in WITHOUT_FAMILY if i not in fallbacks]
+    extra = [str(i) for i in fallbacks if i not in WITHOUT_FAMILY]
+    if missing or extra:
+        raise RegistryError(
+            f"{source}: 'without_family' should have exactly {', '.join(WITHOUT_FAMILY)}"
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; unknown {', '.join(extra)} (a family goes under 'estimators')" if extra else "")
+        )
+    without = {
+        i: EstimatorFamily(i, (), (), False, *_estimator_style(fallbacks[i], f"{source}: without_family.{i}"))
+        for i in WITHOUT_FAMILY
+    }
+    return out, tuple(str(w).lower() for w in document.get("negations") or ()), without
 
 
 #: Words that say what kind of place a name is ("Thành phố Hồ Chí Minh", "Da Nang city"): not part of the name.
@@ -294,8 +350,8 @@ def _load(directory: str, stamp: tuple) -> Registry:
     folder = Path(directory)
     indicators = parse_indicators(_read(folder / "indicators.yml"))
     places = parse_places(_read(folder / "places.yml"))
-    estimators, negations = parse_estimators(_read(folder / "estimators.yml"))
-    return Registry(indicators, places, estimators, negations, _place_keys(places))
+    estimators, negations, without_family = parse_estimators(_read(folder / "estimators.yml"))
+    return Registry(indicators, places, estimators, negations, _place_keys(places), without_family)
 
 
 def registry_files(directory: Path | None = None) -> list[Path]:
@@ -321,3 +377,9 @@ def indicator_name(indicator_id: str, lang: str) -> str:
     """The indicator's short name in ``lang`` (the id itself only for an indicator the registry lacks)."""
     entry = load_registry().indicator(indicator_id)
     return entry.name[lang] if entry else indicator_id
+
+
+def estimator_name(estimator_id: str, lang: str) -> str:
+    """The estimator family's name in ``lang`` (the id itself only for an id the registry lacks)."""
+    entry = load_registry().estimator(estimator_id)
+    return entry.name[lang] if entry else estimator_id

@@ -10,7 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from analysis.data.parsing import ESTIMATORS, QUALIFIERS
+from analysis.data.parsing import QUALIFIERS
+from analysis.data.registry import load_registry
 from analysis.data.units import CANONICAL_UNITS, SHARE_UNITS
 
 OBSERVATION_KINDS = ["actual", "estimate", "preliminary", "projection", "plan"]
@@ -73,12 +74,19 @@ QUALIFIER = column(
     "at_least (tối thiểu, ít nhất), nearly (gần)",
     pa.Check.isin(list(QUALIFIERS)),
 )
+
+
+def _known_estimator(values: pd.Series) -> pd.Series:
+    return values.isin(load_registry().estimator_ids())
+
+
 ESTIMATOR = column(
     str,
     "Estimator",
-    "Estimator family of a digital-economy figure (gso statistics office, mic ministry framework, "
-    "hids city institute, ptit, city, unknown); 'reported' for every other indicator",
-    pa.Check.isin(list(ESTIMATORS)),
+    "Estimator family of a digital-economy figure (an id of data/registry/estimators.yml: gso statistics office, "
+    "mic ministry framework, hids city institute, ptit, city, ...; 'unknown' when the text names none); "
+    "'reported' for every other indicator",
+    pa.Check(_known_estimator, name="estimator_in_registry", error="an estimator id of data/registry/estimators.yml"),
 )
 SOURCE_ID = column(
     str,

@@ -21,8 +21,8 @@ from analysis.data.observations import FIGURE_KIND_ORDER, FIGURE_TYPE_ORDER, obs
 from analysis.data.registry import Registry, load_registry
 from analysis.errors import PlanError
 from analysis.models import forecasting, progress, single_models
+from analysis.models.assessment_plan import PlanEntry, PlanExecution
 from analysis.models.judging import judge_outcome, meets, precision_margin, self_reported, status_for
-from analysis.models.plan import PlanEntry, PlanExecution
 from analysis.models.schemas import ASSESSMENTS, FORECASTS
 
 FORECAST_COLUMNS = tables.columns(FORECASTS)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from analysis import __version__
 from analysis.data.observations import observations
-from analysis.models.plan import PlanEntry
+from analysis.models.assessment_plan import PlanEntry
 from analysis.models.schemas import CHANGES
 
 #: A probability that moves less than this (1 percentage point) is not reported as a change.

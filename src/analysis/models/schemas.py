@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandera.pandas as pa
 
 from analysis.data.schemas import BOUNDARY, COMPARATORS, ESTIMATOR, GEOGRAPHY, INDICATOR, column
+from analysis.models.assessment_plan import PROGRAMME_GROUPS, PROGRAMME_RULES
 from analysis.models.judging import OUTCOMES
 from analysis.models.judging import STATUSES as STATUS_IDS
-from analysis.models.plan import PROGRAMME_GROUPS, PROGRAMME_RULES
 from analysis.models.scorecard import BASES
 
 _ESTIMATOR_OR_NONE = column(str, "Estimator", ESTIMATOR.description + "; 'none' when no figure exists for the boundary")

@@ -24,6 +24,7 @@ import pandas as pd
 from analysis.data.observations import FIGURE_TYPE_ORDER, observations, preferred_figure
 from analysis.data.registry import Registry, load_registry
 from analysis.errors import PlanError
+from analysis.models.assessment_plan import Programme, ProgrammeTarget
 from analysis.models.judging import (
     judge_growth_average,
     judge_growth_each_year,
@@ -31,7 +32,6 @@ from analysis.models.judging import (
     judge_rank,
     precision_margin,
 )
-from analysis.models.plan import Programme, ProgrammeTarget
 
 #: How a target's status was reached (the reports' texts are ``scorecard.basis.<id>``).
 BASES = (
@@ -248,7 +248,7 @@ def scorecard(
     Parameters
     ----------
     programme : Programme
-        ``programme`` of the assessment plan (:func:`analysis.models.plan.load_programme`).
+        ``programme`` of the assessment plan (:func:`analysis.models.assessment_plan.load_programme`).
     indicators, targets : DataFrame
         The processed tables.
     assessments : DataFrame

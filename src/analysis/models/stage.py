@@ -18,7 +18,7 @@ from analysis import config, tables
 from analysis.data.provenance import sha256_of
 from analysis.data.stage import load_table, records_in_memory, resolve_tables, visible_as_of
 from analysis.models.assessment import assess as run_assessment
-from analysis.models.plan import load_assessment_plan, load_plan_execution, load_programme
+from analysis.models.assessment_plan import load_assessment_plan, load_plan_execution, load_programme
 from analysis.models.schemas import SCHEMAS
 from analysis.models.scorecard import scorecard
 from analysis.storage import atomic_write_bytes

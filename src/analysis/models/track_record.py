@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.models.assessment import assess, observed_series
+from analysis.models.assessment_plan import PlanEntry
 from analysis.models.judging import meets
-from analysis.models.plan import PlanEntry
 from analysis.models.schemas import FORECAST_CHECKS, TRACK_RECORD
 
 #: The first year the package restates: the city's digital-economy figures start to be published in 2021.

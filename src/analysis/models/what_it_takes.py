@@ -21,7 +21,7 @@ import pandas as pd
 from analysis.data.observations import observations
 from analysis.data.registry import Registry
 from analysis.data.schemas import OBSERVED_KINDS
-from analysis.models.plan import PlanEntry
+from analysis.models.assessment_plan import PlanEntry
 from analysis.models.schemas import WHAT_IT_TAKES
 
 #: A denominator series must span at least this many years to give a growth rate ...

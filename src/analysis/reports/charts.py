@@ -25,19 +25,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from analysis.data.registry import estimator_name, load_registry, registry_files
 from analysis.i18n import fmt_number, fmt_percent, fmt_share, t
 
 STYLE = Path(__file__).with_name("styles") / "report.mplstyle"
-MARKERS = {"mic": "o", "gso": "s", "hids": "D", "ptit": "^", "city": "v", "unknown": "x", "reported": "o"}
-COLOURS = {
-    "mic": "#1b4f8a",
-    "gso": "#b5402a",
-    "hids": "#5d8a3a",
-    "ptit": "#8a5d9e",
-    "city": "#7a7a7a",
-    "unknown": "#444444",
-    "reported": "#1b4f8a",
-}
 #: A fan chart's vertical axis shows the observations, the targets and the 80% band with this headroom;
 #: a 95% band reaching far beyond is cut at the edge (the table gives its value).
 HEADROOM = 1.15
@@ -66,11 +57,19 @@ class CachedChart:
         self.svg = svg
 
 
-@functools.cache
+def family_style(estimator_id: str) -> tuple[str, str]:
+    """The colour (hex) and marker an estimator family's points are drawn with (registry, ``chart``)."""
+    entry = load_registry().estimator(estimator_id)
+    return (entry.colour, entry.marker) if entry else ("#444444", "o")
+
+
 def _code_key() -> str:
+    """What every chart depends on beyond its arguments: the package's code, matplotlib, and the registry
+    (the families' names, colours and markers)."""
     from analysis.data.provenance import package_fingerprint
 
-    return package_fingerprint() + matplotlib.__version__
+    registry = hashlib.sha256(b"".join(p.read_bytes() for p in registry_files() if p.exists())).hexdigest()
+    return package_fingerprint() + matplotlib.__version__ + registry
 
 
 def _feed(digest, value) -> None:
@@ -192,7 +191,7 @@ def fan_chart(
     """
     use_style()
     fig, ax = plt.subplots(figsize=(WIDTH, 3.4))
-    colour = COLOURS.get(estimator, "#1b4f8a")
+    colour = family_style(estimator)[0]
     future = forecasts[forecasts["lo95"].notna()].sort_values("year")
     top = max([float(s.max()) for s in observations.values() if len(s)] + [t_["value"] for t_ in targets] + [0.0])
     if not future.empty:
@@ -241,10 +240,10 @@ def fan_chart(
         ax.plot(
             np.asarray(series.index, dtype=float) + shifts.get(name, 0.0),
             series.values,
-            marker=MARKERS.get(name, "o"),
-            color=COLOURS.get(name, "#444444"),
+            marker=family_style(name)[1],
+            color=family_style(name)[0],
             linestyle="-" if name == estimator else "none",
-            label=wrapped(f"{t('chart.observed', lang)}: {t('estimator.' + name, lang)}"),
+            label=wrapped(f"{t('chart.observed', lang)}: {estimator_name(name, lang)}"),
         )
     for group in target_groups(targets):
         first, last = group[0], group[-1]
@@ -304,8 +303,8 @@ def peers_chart(
         ax.scatter(
             rows["value"],
             positions,
-            marker=MARKERS.get(family, "o"),
-            color=COLOURS.get(family, "#444444"),
+            marker=family_style(family)[1],
+            color=family_style(family)[0],
             zorder=3,
             label=family_names[family],
         )

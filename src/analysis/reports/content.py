@@ -13,6 +13,7 @@ import re
 import pandas as pd
 
 from analysis.data.observations import observations
+from analysis.data.registry import load_registry
 from analysis.i18n import fmt_number, fmt_percent, fmt_probability, fmt_share, t
 from analysis.models.judging import (
     FORECAST_STATUSES,
@@ -187,12 +188,13 @@ def change_lines(changes: pd.DataFrame, assessments: pd.DataFrame, lang: str, li
     targets = assessments.drop_duplicates(["indicator", "boundary", "target_year"]).set_index(
         ["indicator", "boundary", "target_year"]
     )
+    registry = load_registry()
     lines = []
     for _, change in ranked.head(limit).iterrows():
         values = {
             "indicator": labels.indicator(change["indicator"], lang),
             "place": labels.place(change["boundary"], lang),
-            "estimator": labels.estimator(change["estimator"], lang) if change["estimator"] in ESTIMATOR_NAMES else "",
+            "estimator": labels.estimator(change["estimator"], lang) if registry.estimator(change["estimator"]) else "",
             "before": _change_value(change, "before", lang),
             "after": _change_value(change, "after", lang),
             "cause": t(f"cause.{change.get('cause') or 'data'}", lang),
@@ -225,9 +227,6 @@ def change_lines(changes: pd.DataFrame, assessments: pd.DataFrame, lang: str, li
     if len(ranked) > limit:
         lines.append({"text": t("change.more", lang, n=len(ranked) - limit), "status": "", "key": ""})
     return lines
-
-
-ESTIMATOR_NAMES = ("gso", "mic", "hids", "ptit", "city", "unknown", "reported", "none")
 
 
 def _change_value(change: pd.Series, column: str, lang: str) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.i18n import LANGUAGES, fmt_date, fmt_time, has_text, t
-from analysis.models.plan import PlanEntry
+from analysis.models.assessment_plan import PlanEntry
 from analysis.reports import downloads, verdict
 from analysis.reports.html import status_list
 from analysis.reports.render import INDEX_FILES, environment

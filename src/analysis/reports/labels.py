@@ -1,6 +1,6 @@
 """Names a reader sees for the ids in the tables: indicators, places, estimators, statuses, targets.
 
-Indicator and place names come from the registry (``data/registry/``), every other word from the
+Indicator, place and estimator names come from the registry (``data/registry/``), every other word from the
 text catalogues; a Vietnamese report never shows an id.
 """
 
@@ -12,7 +12,7 @@ import math
 import pandas as pd
 from babel.dates import format_date
 
-from analysis.data.registry import indicator_name, load_registry
+from analysis.data.registry import estimator_name, indicator_name, load_registry
 from analysis.i18n import LOCALES, fmt_number, fmt_percent, fmt_share, t
 
 #: Status symbols that print in black and white, in the order of ``judging.STATUSES``.
@@ -64,8 +64,8 @@ def place(boundary: str, lang: str) -> str:
 
 
 def estimator(estimator_id: str, lang: str) -> str:
-    """An estimator family's name (catalogue ``estimator.<id>``)."""
-    return t(f"estimator.{estimator_id}", lang)
+    """An estimator family's name (registry)."""
+    return estimator_name(estimator_id, lang)
 
 
 def capitalised(text: str) -> str:

@@ -20,7 +20,7 @@ from analysis.data import stage as data_stage
 from analysis.errors import PlanError
 from analysis.models import stage as model_stage
 from analysis.models.assessment import observed_series
-from analysis.models.plan import (
+from analysis.models.assessment_plan import (
     PlanEntry,
     Programme,
     load_assessment_plan,

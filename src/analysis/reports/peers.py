@@ -10,7 +10,7 @@ import pandas as pd
 
 from analysis.data.observations import observations
 from analysis.i18n import fmt_share, t
-from analysis.models.plan import Peer
+from analysis.models.assessment_plan import Peer
 from analysis.reports import labels
 
 

@@ -14,8 +14,8 @@ import pandas as pd
 
 from analysis.data.observations import observations
 from analysis.i18n import fmt_number, fmt_probability, t
+from analysis.models.assessment_plan import PROGRAMME_GROUPS, PROGRAMME_RULES, ProgrammeTarget
 from analysis.models.judging import FORECAST_STATUSES, STATUSES
-from analysis.models.plan import PROGRAMME_GROUPS, PROGRAMME_RULES, ProgrammeTarget
 from analysis.reports import charts, labels
 from analysis.reports.html import figure_html, heading, join, paragraph, status_block, table_html
 from analysis.reports.loading import ReportData

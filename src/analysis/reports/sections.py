@@ -630,7 +630,7 @@ def sources_section(report: ReportData) -> str:
 def models_section(report: ReportData) -> str:
     """The forecast models, how plans enter, the status rule and the official-style rules, in words; every
     number from the shipped defaults, the assessment plan and the benchmark."""
-    from analysis.models.plan import load_plan_execution
+    from analysis.models.assessment_plan import load_plan_execution
 
     lang = report.lang
     document = forecasting.defaults_document()["share"]

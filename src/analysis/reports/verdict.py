@@ -15,8 +15,8 @@ import pandas as pd
 
 from analysis.data.registry import load_registry
 from analysis.i18n import fmt_number, fmt_probability, fmt_share, t
+from analysis.models.assessment_plan import PlanEntry
 from analysis.models.judging import FORECAST_STATUSES, OUTCOMES, disagreeing_signals, likelihood_label
-from analysis.models.plan import PlanEntry
 from analysis.reports import labels
 
 #: Data statuses of series that say something about a target year beyond a single figure.

@@ -175,8 +175,8 @@ _TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool}
 def check_parameters(entry: dict, notebook: Path, cache: dict | None = None) -> list[str]:
     """Problems with one plan entry's parameters, naming the entry: unknown names, wrong types, and values
     the registry does not know or that do not fit together (the notebook's defaults count where the entry
-    sets nothing; see :func:`analysis.models.plan.report_parameter_problems`)."""
-    from analysis.models.plan import report_parameter_problems
+    sets nothing; see :func:`analysis.models.assessment_plan.report_parameter_problems`)."""
+    from analysis.models.assessment_plan import report_parameter_problems
 
     declared = notebook_parameters(notebook, cache)
     problems = []

@@ -1,4 +1,4 @@
-"""``python -m analysis bench-batch``: the batch's speed, measured in one run on this machine.
+"""``python -m analysis batch-timings``: the batch's speed, measured in one run on this machine.
 
 Four figures, each in a scratch copy of the project (raw data, registry, curation, plans,
 notebooks; the benchmarks' result is reused, as its cache allows):
@@ -30,8 +30,8 @@ from pathlib import Path
 import yaml
 
 from analysis import config
-from analysis.batch.plan import load_plan, plan_tasks
 from analysis.batch.run import RunOptions, run
+from analysis.batch.run_plan import load_plan, plan_tasks
 
 #: The figure the "one new figure" case adds (a digital-economy share for the merged city).
 NEW_FIGURE = {
@@ -143,7 +143,7 @@ def _split(reports: list[dict]) -> dict:
     return {"execute_seconds_mean": round(execute, 2), "render_seconds_mean": round(total - execute, 2)}
 
 
-def bench_batch(log=print) -> dict:
+def time_batch(log=print) -> dict:
     """Measure the four figures of the module docstring in one process tree.
 
     Returns
