@@ -568,10 +568,10 @@ def same_figure(a: float, a_decimals: int, b: float, b_decimals: int) -> bool:
 
 
 def _cluster(group: pd.DataFrame) -> list[pd.DataFrame]:
-    ordered = group.assign(_decimals=group["value_as_published"].map(decimals))
-    if len(ordered) == 1:  # most keys hold one figure: skip the pandas work below
-        return [ordered]
-    ordered = ordered.sort_values("_decimals", ascending=False, kind="stable")
+    """The figures of one key that agree to printed precision, most precise first (``_decimals`` given)."""
+    if len(group) == 1:  # most keys hold one figure: skip the pandas work below
+        return [group]
+    ordered = group.sort_values("_decimals", ascending=False, kind="stable")
     clusters: list[list[int]] = []
     for index, row in ordered.iterrows():
         for members in clusters:
@@ -623,28 +623,25 @@ def rule_explanation(rule: str) -> str:
     return t(f"rule.{rule}", "en")
 
 
-def _other_attributions(cluster: pd.DataFrame, slot: pd.DataFrame) -> list[str]:
-    """Estimators other than the cluster's own that the same figure is credited to in ``slot``."""
+def _other_attributions(cluster: pd.DataFrame, slot: list[tuple[str, float, int]]) -> list[str]:
+    """Estimators other than the cluster's own that the same figure is credited to in ``slot``
+    (its figures as ``(estimator, value, decimals)``)."""
     head = cluster.iloc[0]
-    others = slot[slot["estimator"] != head["estimator"]]
-    if others.empty:
-        return []
-    head_value, head_decimals = head["value"], int(head["_decimals"])
-    figures = zip(others["estimator"], others["value"], others["value_as_published"], strict=True)
+    own, head_value, head_decimals = head["estimator"], head["value"], int(head["_decimals"])
     return sorted(
         {
             estimator
-            for estimator, value, text in figures
-            if same_figure(value, decimals(text), head_value, head_decimals)
+            for estimator, value, places in slot
+            if estimator != own and same_figure(value, places, head_value, head_decimals)
         }
     )
 
 
-def _resolve(clusters: list[pd.DataFrame], slot: pd.DataFrame) -> tuple[int, str]:
+def _resolve(clusters: list[pd.DataFrame], slot: list[tuple[str, float, int]]) -> tuple[int, str]:
     """Pick the winning cluster; return its index and the rule that decided.
 
-    ``slot`` holds every row for the same indicator, place, period and kind across
-    estimators, to tell whether a figure's attribution is disputed.
+    ``slot`` holds every figure (estimator, value, decimals) for the same indicator, place, period and
+    kind across estimators, to tell whether a figure's attribution is disputed.
     """
     remaining = list(range(len(clusters)))
     tests = {
@@ -692,6 +689,7 @@ def consolidate(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             for c in ("year", "span_start", "span_end")
         },
         kind_group=observations["kind"].map(kind_group),
+        _decimals=observations["value_as_published"].map(decimals),
     )
     group_key = [("kind_group" if c == "kind" else c) for c in GROUP_KEY]
     slot_key = ["indicator", "geography", "boundary", "level", "year", "period", "kind_group", "unit"]
@@ -699,7 +697,10 @@ def consolidate(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     keyed = keyed.assign(
         _slot=[" | ".join(str(v) for v in values) for values in keyed[slot_key].itertuples(index=False)]
     )
-    slots = {k: g for k, g in keyed.groupby("_slot", sort=False)}
+    slots = {
+        k: list(zip(g["estimator"], g["value"], g["_decimals"], strict=True))
+        for k, g in keyed.groupby("_slot", sort=False)
+    }
     for key, group in keyed.groupby(group_key, dropna=False, sort=True):
         clusters = _cluster(group)
         slot = slots[group.iloc[0]["_slot"]]
@@ -721,7 +722,9 @@ def consolidate(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
                             "explanation": explanation,
                         }
                     )
-        citations = list(dict.fromkeys(chosen.sort_values("raw_row")["source_id"]))
+        citations = (
+            [best["source_id"]] if len(chosen) == 1 else list(dict.fromkeys(chosen.sort_values("raw_row")["source_id"]))
+        )
         row = {c: best[c] for c in INDICATOR_COLUMNS if c in best.index}
         disputed = _other_attributions(chosen, slot)
         if disputed:
