@@ -146,3 +146,14 @@ def test_times_are_printed_in_ho_chi_minh_city():
 
     assert fmt_edition("20261126T154420Z", "vi") == "26 tháng 11 năm 2026, 22:44 (giờ Việt Nam)"
     assert fmt_time("2026-11-26T20:10:00+00:00", "en") == "27 November 2026, 03:10 (Vietnam time)"
+
+
+def test_the_method_appendix_names_each_back_test_it_cannot_show():
+    from types import SimpleNamespace
+
+    from analysis.i18n import t
+    from analysis.reports.sections import benchmark_section
+
+    for lang in ("vi", "en"):
+        none = benchmark_section(SimpleNamespace(lang=lang, benchmarks={}))
+        assert t("s.no_benchmark_share_series", lang) in none and t("s.no_benchmark_m3_yearly", lang) in none
