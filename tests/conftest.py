@@ -114,3 +114,14 @@ def built(tmp_path_factory, track_record_cache):
         code = run(RunOptions(only=BUILT_REPORTS, langs=["vi", "en"], jobs=2), log=lambda *_: None)
     assert code == 0
     return root
+
+
+#: Fixtures that run the batch (kernels, notebooks, PDFs): a test using one is slow, marked or not.
+SLOW_FIXTURES = ("built", "track_record_cache")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark every test that uses a batch-running fixture as ``slow`` (``make test-fast`` leaves it out)."""
+    for item in items:
+        if any(name in getattr(item, "fixturenames", ()) for name in SLOW_FIXTURES):
+            item.add_marker(pytest.mark.slow)
