@@ -107,6 +107,57 @@ def test_a_probability_that_moved_without_new_data_is_put_down_to_the_method():
     assert "0.0.9" in changes.iloc[0]["reason"]
 
 
+def _card(number: int, status: str, basis: str, **extra) -> dict:
+    return {
+        "number": number,
+        "indicator": "dti_rank",
+        "boundary": "hcmc-merged-2025-07",
+        "target_year": 2025,
+        "status": status,
+        "basis": basis,
+        **extra,
+    }
+
+
+def test_a_programme_target_whose_status_moved_is_a_change_said_in_both_languages():
+    from analysis.i18n import t
+    from analysis.models.assessment_plan import load_programme
+    from analysis.reports.content import change_lines
+
+    figures = pd.DataFrame([_figure(2023, 21.5)])
+    assessments = pd.DataFrame([_assessment(2030, 0.32, "off_track", data_status="ok")])
+    before = Edition(
+        "E1",
+        {"package_version": "0.1.0"},
+        figures,
+        assessments,
+        pd.DataFrame(),
+        pd.DataFrame(
+            [_card(2, "awaiting_figure", "no_figure"), _card(1, "on_track", "assessment"), _card(9, "met", "figure")]
+        ),
+    )
+    after = pd.DataFrame(
+        [
+            _card(2, "met", "figure", figure_value=3, figure_year=2025, figure_source="S000000aa"),
+            _card(1, "off_track", "assessment"),  # an assessment's status: that assessment's change says it
+            _card(9, "met", "figure"),
+        ]
+    )
+    changes = diff(before, figures, assessments, PLAN, after)
+    programme = changes[changes["change"] == "programme_status"]
+    assert programme[["programme_target", "before", "after", "cause"]].values.tolist() == [
+        [2, "awaiting_figure", "met", "data"]
+    ]
+    # an edition made before the scorecard has nothing to compare with: no programme change, no error
+    older = Edition("E0", {}, figures, assessments, pd.DataFrame())
+    assert not (diff(older, figures, assessments, PLAN, after)["change"] == "programme_status").any()
+    name = {target.number: target for target in load_programme().targets}[2].name
+    for lang in ("vi", "en"):
+        lines = [line["text"] for line in change_lines(changes, assessments, lang)]
+        said = [text for text in lines if name[lang] in text]
+        assert len(said) == 1 and t("status.met", lang) in said[0] and t("status.awaiting_figure", lang) in said[0]
+
+
 def test_the_first_edition_says_so_and_an_unchanged_rerun_repeats_the_last_editions_changes(tmp_path):
     processed = tmp_path / "processed"
     processed.mkdir()

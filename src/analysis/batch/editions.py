@@ -2,7 +2,7 @@
 
 ``reports/editions/<edition-id>/`` holds ``edition.json`` (when, data vintage, package version,
 git commit, the raw files with the sha256 the run read, the reports published, the previous
-edition), the ``indicators.csv`` and ``assessments.csv`` it published, and ``changes.csv`` (see
+edition), the ``indicators.csv``, ``assessments.csv`` and ``scorecard.csv`` it published, and ``changes.csv`` (see
 :mod:`analysis.models.changes`).  A run that publishes nothing new records no edition, and a run
 ``--as-of`` a past year never does (it restates the past; the regular reports do not show it).
 
@@ -25,7 +25,7 @@ from pathlib import Path
 from analysis import __version__
 from analysis.storage import atomic_write_json, publish_files
 
-EDITION_FILES = ("indicators.csv", "assessments.csv", "changes.csv")
+EDITION_FILES = ("indicators.csv", "assessments.csv", "scorecard.csv", "changes.csv")
 PENDING = ".pending-"
 
 
@@ -63,7 +63,12 @@ def draft_edition(
     content = content_fingerprint(processed)
     if previous is not None and previous.record.get("content") == content:
         return None
-    files = {name: (processed / name).read_bytes() for name in EDITION_FILES}
+    # an edition of a package before the scorecard has none: its tables are recorded all the same
+    files = {
+        name: (processed / name).read_bytes()
+        for name in EDITION_FILES
+        if name != "scorecard.csv" or (processed / name).exists()
+    }
     return EditionDraft(content, files, previous.id if previous else None, dict(raw_files), vintage, git_commit)
 
 

@@ -1,4 +1,5 @@
-"""What changed since the previous edition: new and revised figures, new targets, moved probabilities and statuses.
+"""What changed since the previous edition: new and revised figures, new targets, moved probabilities and statuses,
+and the programme's targets whose status in the scorecard moved.
 
 An *edition* is what one publishing run put out (``reports/editions/<id>/``: the indicators and
 assessments it used, ``edition.json``).  :func:`diff` compares the current tables with the
@@ -12,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -37,12 +38,15 @@ class Edition:
     indicators: pd.DataFrame
     assessments: pd.DataFrame
     changes: pd.DataFrame
+    #: the programme's scorecard it published (empty for an edition made before the scorecard)
+    scorecard: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def content_fingerprint(folder: Path) -> str:
-    """Hash of what an edition says: its figures (``indicators.csv``), its assessments and the package version."""
+    """Hash of what an edition says: its figures (``indicators.csv``), its assessments, the programme's scorecard
+    and the package version."""
     digest = hashlib.sha256(__version__.encode())
-    for name in ("indicators.csv", "assessments.csv"):
+    for name in ("indicators.csv", "assessments.csv", "scorecard.csv"):
         path = folder / name
         digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()
@@ -57,9 +61,11 @@ def latest_edition(editions: Path) -> Edition | None:
         try:
             record = json.loads(record_path.read_text(encoding="utf-8"))
             tables = {name: pd.read_csv(folder / f"{name}.csv") for name in ("indicators", "assessments", "changes")}
+            card = folder / "scorecard.csv"
+            scorecard = pd.read_csv(card) if card.exists() else pd.DataFrame()
         except (OSError, ValueError):
             continue  # a damaged edition is skipped, the one before it counts
-        return Edition(folder.name, record, tables["indicators"], tables["assessments"], tables["changes"])
+        return Edition(folder.name, record, tables["indicators"], tables["assessments"], tables["changes"], scorecard)
     return None
 
 
@@ -224,14 +230,52 @@ def _assessment_changes(
     return rows
 
 
+def _programme_changes(previous: Edition, scorecard: pd.DataFrame) -> list[dict]:
+    """The programme's targets whose status moved, for those not judged by an assessment (an assessed share
+    target's status is its assessment's, said once by the assessment's own change)."""
+    if previous.scorecard.empty or scorecard.empty:
+        return []  # an edition before the scorecard: nothing to compare with
+    old = previous.scorecard.set_index("number")
+    rows = []
+    for _, new in scorecard.sort_values("number").iterrows():
+        number = int(new["number"])
+        if number not in old.index or new["basis"] == "assessment":
+            continue
+        then = old.loc[number]
+        if str(then["status"]) == str(new["status"]):
+            continue
+        figure = ["figure_value", "figure_year", "figure_period", "figure_source"]
+        moved = [_text(then.get(c)) for c in figure] != [_text(new.get(c)) for c in figure]
+        cause = "data" if moved else ("time" if str(new["basis"]) in ("no_figure", "boundary_ended") else "method")
+        rows.append(
+            {
+                "change": "programme_status",
+                "indicator": new["indicator"],
+                "boundary": new["boundary"],
+                "target_year": None if pd.isna(new.get("target_year")) else int(new["target_year"]),
+                "programme_target": number,
+                "before": str(then["status"]),
+                "after": str(new["status"]),
+                "reason": f"programme target {number}: {then['status']} -> {new['status']} (basis {new['basis']})",
+                "cause": cause,
+            }
+        )
+    return rows
+
+
 def diff(
-    previous: Edition | None, indicators: pd.DataFrame, assessments: pd.DataFrame, plan: tuple[PlanEntry, ...]
+    previous: Edition | None,
+    indicators: pd.DataFrame,
+    assessments: pd.DataFrame,
+    plan: tuple[PlanEntry, ...],
+    scorecard: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every change from the previous edition to the current tables (see ``models/schemas.py``: CHANGES).
 
     A moved probability or status is put down to new data when the series behind it changed,
     to the target year passing when only the reference year moved, and to a change of method
-    otherwise (the package version is named).
+    otherwise (the package version is named).  A programme target whose status in the scorecard moved is
+    a change too, unless its status is an assessment's (said by that assessment's change).
     """
     if previous is None:
         first = {
@@ -246,6 +290,7 @@ def diff(
         return pd.DataFrame([first], columns=COLUMNS)
     before_obs, after_obs = _observed(previous.indicators, plan), _observed(indicators, plan)
     rows = _figure_changes(before_obs, after_obs) + _assessment_changes(previous, assessments, before_obs, after_obs)
+    rows += _programme_changes(previous, scorecard if scorecard is not None else pd.DataFrame())
     if not rows:
         rows = [
             {
@@ -269,4 +314,6 @@ def pending_changes(editions: Path, processed: Path, plan: tuple[PlanEntry, ...]
         return previous.changes.reindex(columns=COLUMNS), previous.record.get("previous")
     indicators = pd.read_csv(processed / "indicators.csv")
     assessments = pd.read_csv(processed / "assessments.csv")
-    return diff(previous, indicators, assessments, plan), previous.id if previous else None
+    card = processed / "scorecard.csv"
+    scorecard = pd.read_csv(card) if card.exists() else pd.DataFrame()
+    return diff(previous, indicators, assessments, plan, scorecard), previous.id if previous else None

@@ -243,6 +243,7 @@ CHANGE_TYPES = [
     "outcome",
     "status",
     "probability",
+    "programme_status",
 ]
 
 CHANGES = pa.DataFrameSchema(
@@ -251,7 +252,8 @@ CHANGES = pa.DataFrameSchema(
             str,
             "Change",
             "first_edition, new_figure, revised_figure, new_target, outcome (a target year's figure "
-            "was published), status, probability",
+            "was published), status, probability, programme_status (a programme target's status in the "
+            "scorecard, for a target not judged by an assessment)",
             pa.Check.isin(CHANGE_TYPES),
         ),
         "indicator": column(str, "Indicator", "Indicator id (empty for the first edition)", nullable=True),
@@ -259,6 +261,9 @@ CHANGES = pa.DataFrameSchema(
         "boundary": column(str, "Boundary", "Boundary id (empty for the first edition)", nullable=True),
         "estimator": column(str, "Estimator", "Estimator family of the figure or the assessment", nullable=True),
         "target_year": column("Int64", "Target year", "Year of the target (assessment changes)", nullable=True),
+        "programme_target": column(
+            "Int64", "Programme target", "Number of the programme's target (programme_status changes)", nullable=True
+        ),
         "year": column("Int64", "Year", "Year of the figure (figure changes)", nullable=True),
         "before": column(str, "Before", "Value in the previous edition (empty: there was none)", nullable=True),
         "after": column(str, "After", "Value in this edition", nullable=True),

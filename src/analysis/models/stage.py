@@ -176,7 +176,11 @@ def publish_changes(editions: Path, directory: Path | None = None) -> tuple[Path
 
     folder = directory or config.processed_dir()
     changes, previous = pending_changes(editions, folder, load_assessment_plan())
-    inputs = {path.name: sha256_of(path) for path in (folder / "indicators.csv", folder / "assessments.csv")}
+    inputs = {
+        path.name: sha256_of(path)
+        for path in (folder / name for name in ("indicators.csv", "assessments.csv", "scorecard.csv"))
+        if path.exists()
+    }
     extra = {"changes.json": json.dumps({"previous_edition": previous}) + "\n"}
     published = tables.publish(
         folder,

@@ -298,7 +298,10 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         "changes",
-        reads=lambda ctx: [*_processed("indicators.csv", "assessments.csv")(ctx), config.assessment_plan_file()],
+        reads=lambda ctx: [
+            *_processed("indicators.csv", "assessments.csv", "scorecard.csv")(ctx),
+            config.assessment_plan_file(),
+        ],
         code=MODELS_CODE,
         writes=_processed("changes.csv", "changes.json"),
         build=_changes,

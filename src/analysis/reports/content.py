@@ -15,6 +15,7 @@ import pandas as pd
 from analysis.data.observations import observations
 from analysis.data.registry import load_registry
 from analysis.i18n import fmt_number, fmt_percent, fmt_probability, fmt_share, t
+from analysis.models.assessment_plan import load_programme
 from analysis.models.judging import (
     FORECAST_STATUSES,
     OFF_TRACK_PROBABILITY,
@@ -168,7 +169,15 @@ def change_lines(changes: pd.DataFrame, assessments: pd.DataFrame, lang: str, li
     for single in ("first_edition", "unchanged"):
         if (changes["change"] == single).any():
             return [{"text": t(f"change.{single}", lang), "status": "", "key": ""}]
-    order = {"outcome": 0, "status": 1, "new_target": 2, "new_figure": 3, "revised_figure": 4, "probability": 5}
+    order = {
+        "outcome": 0,
+        "status": 1,
+        "programme_status": 2,
+        "new_target": 3,
+        "new_figure": 4,
+        "revised_figure": 5,
+        "probability": 6,
+    }
     ranked = changes.assign(_order=changes["change"].map(order)).sort_values(
         ["_order", "indicator", "boundary"], kind="stable"
     )
@@ -189,8 +198,23 @@ def change_lines(changes: pd.DataFrame, assessments: pd.DataFrame, lang: str, li
         ["indicator", "boundary", "target_year"]
     )
     registry = load_registry()
+    programme = load_programme()
+    names = {target.number: target.name[lang] for target in programme.targets} if programme else {}
     lines = []
     for _, change in ranked.head(limit).iterrows():
+        if change["change"] == "programme_status":
+            number = int(change["programme_target"])
+            text = t(
+                "change.programme_status",
+                lang,
+                number=number,
+                name=names.get(number, ""),
+                before=labels.status(str(change["before"]), lang, symbol=False),
+                after=labels.status(str(change["after"]), lang, symbol=False),
+                cause=t(f"cause.{change.get('cause') or 'data'}", lang),
+            )
+            lines.append({"text": text, "status": "", "key": ""})
+            continue
         values = {
             "indicator": labels.indicator(change["indicator"], lang),
             "place": labels.place(change["boundary"], lang),
