@@ -63,13 +63,19 @@ def family_style(estimator_id: str) -> tuple[str, str]:
     return (entry.colour, entry.marker) if entry else ("#444444", "o")
 
 
-def _code_key() -> str:
-    """What every chart depends on beyond its arguments: the package's code, matplotlib, and the registry
-    (the families' names, colours and markers)."""
+@functools.cache
+def _package_key() -> str:
     from analysis.data.provenance import package_fingerprint
 
-    registry = hashlib.sha256(b"".join(p.read_bytes() for p in registry_files() if p.exists())).hexdigest()
-    return package_fingerprint() + matplotlib.__version__ + registry
+    return package_fingerprint() + matplotlib.__version__
+
+
+def _code_key() -> str:
+    """What every chart depends on beyond its arguments: the package's code and matplotlib (hashed once per
+    process), and the registry (the families' names, colours and markers; three small files, read each time)."""
+    from analysis.data.provenance import hash_files
+
+    return _package_key() + hash_files([p for p in registry_files() if p.exists()])
 
 
 def _feed(digest, value) -> None:
@@ -237,11 +243,12 @@ def fan_chart(
     others = [name for name in observations if name != estimator]
     shifts = {name: 0.18 * (index // 2 + 1) * (1 if index % 2 == 0 else -1) for index, name in enumerate(others)}
     for name, series in observations.items():
+        colour_of_family, marker = family_style(name)
         ax.plot(
             np.asarray(series.index, dtype=float) + shifts.get(name, 0.0),
             series.values,
-            marker=family_style(name)[1],
-            color=family_style(name)[0],
+            color=colour_of_family,
+            marker=marker,
             linestyle="-" if name == estimator else "none",
             label=wrapped(f"{t('chart.observed', lang)}: {estimator_name(name, lang)}"),
         )
@@ -300,11 +307,12 @@ def peers_chart(
     for ax, family in zip(axes[:, 0], families, strict=True):
         rows = figures[figures["estimator"] == family].sort_values("value")
         positions = np.arange(len(rows))
+        colour, marker = family_style(family)
         ax.scatter(
             rows["value"],
             positions,
-            marker=family_style(family)[1],
-            color=family_style(family)[0],
+            marker=marker,
+            color=colour,
             zorder=3,
             label=family_names[family],
         )
