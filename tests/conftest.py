@@ -79,17 +79,39 @@ def cleaned(tmp_path_factory) -> dict:
     return result.tables()
 
 
+def made_once(tmp_path_factory, name: str, make) -> Path:
+    """A folder ``make(folder)`` fills, made once for the whole run: under pytest-xdist the first worker to
+    ask makes it while the others wait for it (a session fixture is otherwise made once per worker, and
+    these are minutes of CPU). What is made here is only read by the tests."""
+    from filelock import FileLock
+
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        folder = tmp_path_factory.mktemp(name)
+        make(folder)
+        return folder
+    folder = tmp_path_factory.getbasetemp().parent / name  # shared by the workers of this run
+    with FileLock(f"{folder}.lock"):
+        if not (folder / ".made").exists():
+            shutil.rmtree(folder, ignore_errors=True)  # what a worker that failed left half made
+            folder.mkdir()
+            make(folder)
+            (folder / ".made").touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def track_record_cache(tmp_path_factory) -> Path:
-    """The track record's cache of the shipped data, made once per session: each past year's restatement is
+    """The track record's cache of the shipped data, made once per run: each past year's restatement is
     keyed by the figures public then, so a copy of the project reuses it (its first run's data stage is then
     seconds, not tens of seconds)."""
     from analysis import pipeline
 
-    root = copy_project(tmp_path_factory.mktemp("track-record"))
-    with project_root(root):
-        pipeline.bring_up_to_date(["track_record"])
-    return root / "data" / "processed" / ".cache"
+    def make(root: Path) -> None:
+        copy_project(root)
+        with project_root(root):
+            pipeline.bring_up_to_date(["track_record"])
+
+    return made_once(tmp_path_factory, "track-record", make) / "data" / "processed" / ".cache"
 
 
 #: The reports the session builds once, for the report tests and the real-browser test alike.
@@ -105,15 +127,17 @@ BUILT_REPORTS = [
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory, track_record_cache):
-    """Run the batch once per session (the reports of :data:`BUILT_REPORTS`, Vietnamese and English) into a
-    temporary project; returns its root."""
+    """Run the batch once per run of the suite (the reports of :data:`BUILT_REPORTS`, Vietnamese and English)
+    into a temporary project; returns its root, which the tests only read."""
     from analysis.batch.run import RunOptions, run
 
-    root = copy_project(tmp_path_factory.mktemp("project"), notebooks=True, cache=track_record_cache)
-    with project_root(root):
-        code = run(RunOptions(only=BUILT_REPORTS, langs=["vi", "en"], jobs=2), log=lambda *_: None)
-    assert code == 0
-    return root
+    def make(root: Path) -> None:
+        copy_project(root, notebooks=True, cache=track_record_cache)
+        with project_root(root):
+            code = run(RunOptions(only=BUILT_REPORTS, langs=["vi", "en"], jobs=2), log=lambda *_: None)
+        assert code == 0
+
+    return made_once(tmp_path_factory, "built", make)
 
 
 #: Fixtures that run the batch (kernels, notebooks, PDFs): a test using one is slow, marked or not.
