@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special  # stats.norm's functions, without importing scipy.stats
 
 from analysis import tables
 from analysis.data.observations import FIGURE_KIND_ORDER, FIGURE_TYPE_ORDER, observations, preferred_figure
@@ -336,9 +336,9 @@ def _plan_only(result: dict, plan, target: dict, unit: str | None, passed: bool)
     evidence = forecasting.plan_evidence(plan, scale, plan[0] - 1)
     centre, spread = evidence.observed - evidence.bias, evidence.sd
     z_target = float(scale.forward(target["value"]))
-    below = float(stats.norm.cdf((z_target - centre) / spread))
+    below = float(special.ndtr((z_target - centre) / spread))
     bands = {
-        name: float(scale.inverse(centre + spread * stats.norm.ppf(level)))
+        name: float(scale.inverse(centre + spread * special.ndtri(level)))
         for name, level in forecasting.QUANTILES.items()
     }
     result = dict(

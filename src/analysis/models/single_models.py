@@ -24,7 +24,9 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy import stats
+# scipy.special, not scipy.stats: the same functions (stats.norm and stats.t call them), without the
+# second of import that scipy.stats costs every kernel and command
+from scipy import special
 
 #: The single models, in the order of the reports.
 SINGLE_MODELS = ("naive", "drift", "trend")
@@ -59,7 +61,7 @@ def statsmodels_forecast(years, z, horizon: int) -> dict[str, tuple[np.ndarray, 
             fitted = sm.OLS(z, design).fit()
             future = sm.add_constant(years[-1] + np.arange(1, horizon + 1, dtype=float), has_constant="add")
             frame = fitted.get_prediction(future).summary_frame(alpha=0.2)
-            level = stats.t.ppf(0.9, fitted.df_resid)
+            level = special.stdtrit(fitted.df_resid, 0.9)
             scale = (frame["obs_ci_upper"].to_numpy() - frame["mean"].to_numpy()) / level
             out["trend"] = (frame["mean"].to_numpy(), scale, float(fitted.df_resid))
     return out
@@ -105,10 +107,10 @@ def closed_forms(z_list, horizon: int, years_list=None) -> dict[str, tuple[np.nd
 
 def _factor(dof, shape, function, argument) -> np.ndarray:
     dof = np.broadcast_to(np.asarray(dof, float), shape)
-    normal = {"cdf": stats.norm.cdf, "ppf": stats.norm.ppf}[function]
-    student = {"cdf": stats.t.cdf, "ppf": stats.t.ppf}[function]
+    normal = {"cdf": special.ndtr, "ppf": special.ndtri}[function]
+    student = {"cdf": special.stdtr, "ppf": special.stdtrit}[function]
     with np.errstate(invalid="ignore"):
-        return np.where(np.isinf(dof), normal(argument), student(argument, np.where(np.isinf(dof), 1, dof)))
+        return np.where(np.isinf(dof), normal(argument), student(np.where(np.isinf(dof), 1, dof), argument))
 
 
 def probability_at_least(location, scale, dof, z_target) -> np.ndarray:
