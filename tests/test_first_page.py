@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -138,6 +139,28 @@ def test_vietnamese_charts_write_decimal_commas():
     assert any("." in tick for tick in labels_en)
     legend = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
     assert not any(text.startswith("Khoảng 95%") for text in legend)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_target_labels_on_a_fan_chart_touch_no_other_label_or_line_and_stay_inside(lang):
+    years = np.arange(2024, 2031)
+    forecasts = pd.DataFrame({"year": years, "median": np.linspace(15, 16, 7)})
+    for column, width in (("lo95", -6), ("hi95", 10), ("lo80", -4), ("hi80", 6), ("lo50", -2), ("hi50", 3)):
+        forecasts[column] = forecasts["median"] + np.linspace(0.5, 1, 7) * width
+    # the city's three digital-economy targets: 22% and 25% are a line's height apart at this scale
+    targets = [{"year": 2024, "value": 22.0}, {"year": 2025, "value": 25.0}, {"year": 2030, "value": 40.0}]
+    observed = {"gso": pd.Series({2020: 12.6, 2021: 13.8, 2022: 13.5, 2023: 14.6})}
+    figure = charts.fan_chart(forecasts, observed, targets, lang, "gso")
+    figure.canvas.draw()
+    renderer, axes = figure.canvas.get_renderer(), figure.axes[0]
+    boxes = [label.get_window_extent(renderer) for label in axes.texts]
+    lines = [axes.transData.transform((0, target["value"]))[1] for target in targets]
+    assert len(boxes) == 3
+    for index, box in enumerate(boxes):
+        assert box.x0 >= axes.get_window_extent(renderer).x0, axes.texts[index].get_text()
+        assert sum(box.y0 < y < box.y1 for y in lines) == 0, axes.texts[index].get_text()
+        for other in boxes[index + 1 :]:
+            assert not box.overlaps(other), (axes.texts[index].get_text(), boxes)
 
 
 def test_the_targets_table_says_why_a_pace_ahead_of_the_need_is_still_off_track():

@@ -24,6 +24,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+
 # scipy.special, not scipy.stats: the same functions (stats.norm and stats.t call them), without the
 # second of import that scipy.stats costs every kernel and command
 from scipy import special

@@ -174,6 +174,78 @@ def target_groups(targets: list[dict]) -> list[list[dict]]:
     return groups
 
 
+#: Points kept between a label and another label or line, and between a label and the plot's left edge.
+LABEL_GAP_PT = 2.0
+#: At most this much taller a chart grows so that each line's label fits between it and the line above.
+MAX_GROWTH = 1.5
+
+
+def separate_labels(fig: plt.Figure, ax, labels: list) -> None:
+    """Place line labels (annotations in offset points, drawn above their own horizontal line) so that none
+    touches another label or crosses another labelled line.
+
+    Where two lines are too close for a label between them, the chart grows taller (at most
+    :data:`MAX_GROWTH` times) until it fits; the label is then centred between its line and the next one up.
+    Past that, it goes below its line, lowered until it is clear of the labels above (below the line, it may
+    cross the observations). A label that would cross the plot's left edge moves right until it is inside.
+    """
+    ax.get_xlim()  # settles the autoscaled limits the labels are placed by
+    renderer = fig.canvas.get_renderer()
+    pixels_per_point = fig.dpi / 72.0
+    gap = LABEL_GAP_PT * pixels_per_point
+
+    def lines() -> list[float]:
+        return [float(ax.transData.transform((0, label.xy[1]))[1]) for label in labels]
+
+    def room_above(line: float, all_lines: list[float]) -> float:
+        above = [y for y in all_lines if y > line]
+        return min(above) - line if above else float("inf")
+
+    # a label that does not fit above its line at its offset fits centred in a room of its height and two gaps
+    now = lines()
+    squeezed = [
+        (label.get_window_extent(renderer).height + 2 * gap) / room_above(line, now)
+        for label, line in zip(labels, now, strict=True)
+        if room_above(line, now) < label.get_window_extent(renderer).height + label.xyann[1] * pixels_per_point + gap
+    ]
+    growth = min(max(squeezed, default=1.0), MAX_GROWTH)
+    if growth > 1.0:
+        fig.set_figheight(fig.get_figheight() * growth)
+    left_edge = ax.get_window_extent(renderer).x0
+    now = lines()
+
+    def box_at(label, offset, alignment):
+        label.xyann, _ = offset, label.set_verticalalignment(alignment)
+        return label.get_window_extent(renderer)
+
+    def clear(box, own_line: float, placed) -> bool:
+        crosses = any(box.y0 - gap < y < box.y1 + gap for y in now if y != own_line)
+        return not crosses and not any(_touch(box, other, gap) for other in placed)
+
+    placed = []
+    for label, line in sorted(zip(labels, now, strict=True), key=lambda pair: -pair[1]):
+        dx, dy = label.xyann
+        box = label.get_window_extent(renderer)
+        if box.x0 < left_edge + gap:
+            dx += (left_edge - box.x0 + gap) / pixels_per_point
+        box = box_at(label, (dx, dy), "baseline")
+        room = room_above(line, now)
+        if not clear(box, line, placed) and room >= box.height + 2 * gap:
+            box = box_at(label, (dx, (room - box.height) / 2 / pixels_per_point), "bottom")
+        if not clear(box, line, placed):
+            box = box_at(label, (dx, -dy), "top")
+            for other in placed:
+                if _touch(box, other, gap):
+                    lower = label.xyann[1] - (box.y1 - other.y0 + gap) / pixels_per_point
+                    box = box_at(label, (dx, lower), "top")
+        placed.append(box)
+
+
+def _touch(box, other, gap: float) -> bool:
+    """Whether two boxes (pixels) overlap or come within ``gap`` pixels of each other."""
+    return box.x0 < other.x1 + gap and other.x0 < box.x1 + gap and box.y0 < other.y1 + gap and other.y0 < box.y1 + gap
+
+
 @cached
 def fan_chart(
     forecasts: pd.DataFrame,
@@ -252,25 +324,29 @@ def fan_chart(
             linestyle="-" if name == estimator else "none",
             label=wrapped(f"{t('chart.observed', lang)}: {estimator_name(name, lang)}"),
         )
+    target_labels = []
     for group in target_groups(targets):
         first, last = group[0], group[-1]
         ax.axhline(first["value"], color="black", linewidth=0.9)
         years = str(first["year"]) if first is last else f"{first['year']}–{last['year']}"
         label = t("chart.target", lang, value=fmt_share(first["value"], lang), year=years)
         # labelled left of the first star of a run, so that no star covers the text
-        ax.annotate(
-            label,
-            xy=(first["year"], first["value"]),
-            xytext=(-8, 4),
-            textcoords="offset points",
-            ha="right",
-            fontsize=MIN_TEXT_PT,
+        target_labels.append(
+            ax.annotate(
+                label,
+                xy=(first["year"], first["value"]),
+                xytext=(-8, 4),
+                textcoords="offset points",
+                ha="right",
+                fontsize=MIN_TEXT_PT,
+            )
         )
         ax.plot([g["year"] for g in group], [g["value"] for g in group], "*", color="black", markersize=11)
     ax.set_ylim(0, top * HEADROOM if top > 0 else 1)
     ax.set_ylabel(unit_label or t("chart.percent", lang))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     number_axis(ax.yaxis, lang)
+    separate_labels(fig, ax, target_labels)
     # below the plot, which keeps its height: the saved picture grows to hold the legend (savefig.bbox: tight)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=1)
     return fig
