@@ -1,5 +1,7 @@
 """Report content helpers: every number comes from the computed tables, in the report's language."""
 
+from pathlib import Path
+
 import pandas as pd
 
 from analysis.models.assessment import observed_series
@@ -107,6 +109,17 @@ def test_a_long_table_prints_its_first_rows_and_hands_over_the_rest():
     assert page.count("<td ") == MAX_TABLE_ROWS
     assert f"shows {MAX_TABLE_ROWS} of {MAX_TABLE_ROWS + 50} rows" in page
     assert page.count("data:text/csv") == 1  # the download holds every row
+
+
+def test_a_first_column_of_long_names_is_kept_readable_and_a_column_of_years_is_not_widened():
+    from analysis.reports.html import table_html
+
+    target = "Kinh tế số / GRDP ≥ 22% năm 2024 — TP.HCM (trước sáp nhập)"
+    named = table_html(pd.DataFrame({"Mục tiêu": [target], "Trạng thái": ["Chờ số liệu"], "Vì sao": ["–"]}))
+    years = table_html(pd.DataFrame({"Năm": [2024], "Giá trị": ["22%"], "Nguồn": [target]}))
+    assert '<table class="data named">' in named and '<table class="data">' in years
+    css = (Path(__file__).resolve().parents[1] / "src/analysis/reports/templates/report.css").read_text("utf-8")
+    assert "table.data.named td:first-child { min-width:" in css
 
 
 def test_a_chart_is_drawn_once_for_the_same_inputs_in_a_batch_run(tmp_path, monkeypatch):

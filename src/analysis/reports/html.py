@@ -73,6 +73,8 @@ def figure_html(
     )
 
 
+#: A table whose first column holds a cell longer than this (characters) keeps that column readably wide.
+NAMED_COLUMN_CHARS = 30
 #: A printed table longer than this shows its first rows and says how many more the CSV holds.
 MAX_TABLE_ROWS = 200
 
@@ -119,7 +121,10 @@ def table_html(
     )
     head = "".join(f"<th>{html.escape(header)}</th>" for header in headers)
     caption_html = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    body = f'<table class="data">{caption_html}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+    # a first column of long names (a target and its place) keeps a readable width beside long notes
+    longest = max((len(str(value)) for value in shown.iloc[:, 0]), default=0)
+    classes = "data named" if longest > NAMED_COLUMN_CHARS and len(headers) > 2 else "data"
+    body = f'<table class="{classes}">{caption_html}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
     if len(frame) > len(shown):
         more = t("table.more_rows", lang, shown=len(shown), total=len(frame))
         body += f'<p class="note">{html.escape(more)}</p>'
