@@ -216,7 +216,7 @@ def test_a_wrong_rule_or_group_is_an_error_with_the_nearest_name():
 
 
 @pytest.fixture(scope="module")
-def shipped(cleaned) -> pd.DataFrame:
+def shipped_assessments(cleaned) -> pd.DataFrame:
     from analysis.models.assessment import assess
     from analysis.models.assessment_plan import load_assessment_plan
 
@@ -224,8 +224,18 @@ def shipped(cleaned) -> pd.DataFrame:
     _, assessments = assess(
         cleaned["indicators"], cleaned["targets"], plan, n_paths=300, registry=REGISTRY, reference_year=2026
     )
+    return assessments
+
+
+@pytest.fixture(scope="module")
+def shipped(cleaned, shipped_assessments) -> pd.DataFrame:
     return scorecard(
-        PROGRAMME, cleaned["indicators"], cleaned["targets"], assessments, registry=REGISTRY, reference_year=2026
+        PROGRAMME,
+        cleaned["indicators"],
+        cleaned["targets"],
+        shipped_assessments,
+        registry=REGISTRY,
+        reference_year=2026,
     ).set_index("number")
 
 
@@ -255,3 +265,33 @@ def test_the_shipped_verdicts_follow_their_rules(shipped):
     assert shipped.loc[7, "basis"] == "not_observable"  # the district tier is gone
     assert shipped.loc[25, "status"] == "met"  # 100% full-process in 2024
     assert shipped.loc[27, "basis"] == "no_year"
+
+
+def test_each_programme_status_agrees_with_the_assessment_or_the_figure_it_rests_on(shipped, shipped_assessments):
+    # checked against what the scorecard reads, not against the scorecard: an assessed target has the status of
+    # its assessment in every year it names; "met" rests on an exact, published figure past the threshold
+    assessed = shipped_assessments.set_index(["target_id", "estimator", "target_year"])["status"]
+    rows = shipped[shipped["basis"] == "assessment"]
+    assert len(rows) >= 4
+    for number, row in rows.iterrows():
+        parts = [part.rsplit("=", 1) for part in row["parts"].split(";")]
+        for target_id, year_status in parts:
+            year, status = year_status.split(":")
+            assert assessed[(target_id, row["estimator"], int(year))] == status, (number, target_id, year)
+        if len(parts) == 1:
+            assert row["status"] == parts[0][1].split(":")[1], number
+    met = shipped[shipped["status"] == "met"]
+    assert len(met) >= 3 and (met["basis"] == "figure").all()
+    for number, row in met.iterrows():
+        assert row["figure_qualifier"] == "exact" and row["figure_kind"] in ("actual", "estimate"), number
+        if row["rule"] == "share_at_least":
+            assert row["figure_value"] >= row["threshold"], number
+        elif row["rule"] == "top_k":
+            assert row["figure_value"] <= row["threshold"], number
+    # "reported as reached" rests on an assessment whose figure at the target is approximate or self-reported
+    reported = shipped[shipped["status"] == "reported_reached"]
+    assert len(reported) >= 1 and (reported["basis"] == "assessment").all()
+    outcomes = shipped_assessments.set_index(["indicator", "boundary", "estimator", "target_year"])
+    for number, row in reported.iterrows():
+        outcome = outcomes.loc[(row["indicator"], row["boundary"], row["estimator"], int(row["target_year"]))]
+        assert outcome["outcome_qualifier"] != "exact" or bool(outcome["outcome_self_reported"]), number
