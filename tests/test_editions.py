@@ -148,6 +148,7 @@ def test_a_programme_target_whose_status_moved_is_a_change_said_in_both_language
     assert programme[["programme_target", "before", "after", "cause"]].values.tolist() == [
         [2, "awaiting_figure", "met", "data"]
     ]
+    assert programme[["geography", "boundary"]].values.tolist() == [["hcmc", "hcmc-merged-2025-07"]]  # the registry's
     # an edition made before the scorecard has nothing to compare with: no programme change, no error
     older = Edition("E0", {}, figures, assessments, pd.DataFrame())
     assert not (diff(older, figures, assessments, PLAN, after)["change"] == "programme_status").any()

@@ -120,6 +120,12 @@ class Registry:
         """The place whose pre- or post-merger boundary this is."""
         return next((p for p in self.places.values() if boundary in (p.pre_boundary, p.merged_boundary)), None)
 
+    def geography_of(self, boundary: str) -> str:
+        """The place id a boundary's rows carry as ``geography`` (``hcmc`` for both Ho Chi Minh City boundaries);
+        a boundary no place has is its own id."""
+        place = self.place_of_boundary(boundary)
+        return place.id if place else boundary
+
     def successor(self, boundary: str) -> str | None:
         """The merged boundary that continues a pre-merger boundary (None for any other boundary)."""
         place = self.place_of_boundary(boundary)

@@ -40,8 +40,7 @@ class PlanEntry:
     def geography(self) -> str:
         """The place id of the boundary, as the registry says (``hcmc`` for both Ho Chi Minh City boundaries,
         ``da_nang`` for ``da_nang-pre-2025-07``; a boundary no place has is its own id)."""
-        place = load_registry().place_of_boundary(self.boundary)
-        return place.id if place else self.boundary
+        return load_registry().geography_of(self.boundary)
 
 
 def _years(value, where: str, key: str, problems: list[str]) -> tuple[int, ...]:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from analysis import __version__
 from analysis.data.observations import observations
+from analysis.data.registry import load_registry
 from analysis.models.assessment_plan import PlanEntry
 from analysis.models.schemas import CHANGES
 
@@ -251,6 +252,7 @@ def _programme_changes(previous: Edition, scorecard: pd.DataFrame) -> list[dict]
             {
                 "change": "programme_status",
                 "indicator": new["indicator"],
+                "geography": None if pd.isna(new.get("boundary")) else load_registry().geography_of(new["boundary"]),
                 "boundary": new["boundary"],
                 "target_year": None if pd.isna(new.get("target_year")) else int(new["target_year"]),
                 "programme_target": number,
