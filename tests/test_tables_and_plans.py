@@ -43,6 +43,17 @@ def test_clean_and_assess_publish_a_data_dictionary_beside_every_table(project):
         assert all(entry["description"] for entry in dictionary["columns"].values())
         assert dictionary["inputs"]  # provenance: the files the table was made from, with sha256
         assert all(len(digest) == 64 for digest in dictionary["inputs"].values())
+        # each check is stated as data (name and bounds or values), and the table keeps to what it states
+        for column, entry in dictionary["columns"].items():
+            values = frame[column].dropna()
+            for check in entry.get("checks", []):
+                ((kind, stated),) = check.items()
+                if kind == "isin":
+                    assert set(values.astype(str)) <= set(map(str, stated["allowed_values"])), (name, column)
+                elif kind == "in_range":
+                    assert values.between(stated["min_value"], stated["max_value"]).all(), (name, column)
+                else:
+                    assert isinstance(stated, dict | str) and stated, (name, column, check)
 
 
 def test_a_table_that_breaks_its_schema_is_not_published(tmp_path):

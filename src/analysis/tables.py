@@ -61,6 +61,17 @@ def validate(name: str, frame: pd.DataFrame, schema: pa.DataFrameSchema) -> tupl
         return frame, problems
 
 
+def check_entry(check: pa.Check) -> dict:
+    """A column check as the data dictionary states it: the check's name and its bounds, values or pattern
+    (``{"isin": {"allowed_values": [...]}}``, ``{"in_range": {"min_value": 0, ...}}``), or, for a check of
+    the package's own, what it requires (``{"estimator_in_registry": "an estimator id of ..."}``)."""
+    statistics = {
+        key: list(value) if isinstance(value, tuple | set | frozenset) else value
+        for key, value in (check.statistics or {}).items()
+    }
+    return {check.name: statistics or check.error}
+
+
 def data_dictionary(
     name: str,
     frame: pd.DataFrame,
@@ -85,7 +96,7 @@ def data_dictionary(
             "type": str(column.dtype),
             "missing_allowed": bool(column.nullable),
         }
-        checks = [str(check) for check in column.checks]
+        checks = [check_entry(check) for check in column.checks]
         if checks:
             entry["checks"] = checks
         described[column_name] = entry
