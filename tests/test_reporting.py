@@ -122,6 +122,31 @@ def test_a_first_column_of_long_names_is_kept_readable_and_a_column_of_years_is_
     assert "table.data.named td:first-child { min-width:" in css
 
 
+def test_a_grouped_table_names_each_target_once_above_its_rows_and_downloads_it_in_every_row():
+    import base64
+    import re
+
+    from analysis.reports.html import table_html
+
+    frame = pd.DataFrame(
+        {
+            "Mục tiêu": ["A ≥ 22% năm 2024", "A ≥ 22% năm 2024", "A ≥ 25% năm 2025"],
+            "Phương pháp": ["Cục Thống kê", "Viện", "Cục Thống kê"],
+            "Trạng thái": ["Chờ số liệu", "Đạt", "Chờ số liệu"],
+        }
+    )
+    marks = [{"status": s, "key": f"k{i}"} for i, s in enumerate(["awaiting_figure", "met", "awaiting_figure"])]
+    page = table_html(frame, name="grouped", row_status=marks, group_by="Mục tiêu")
+    assert re.findall(r'<tr class="group"><th colspan="2"[^>]*>([^<]+)</th>', page) == [
+        "A ≥ 22% năm 2024",
+        "A ≥ 25% năm 2025",
+    ]
+    assert 'data-label="Mục tiêu"' not in page and page.count("<td ") == 6
+    assert page.count('data-key="k') == 3  # every data row keeps its status mark
+    csv = base64.b64decode(re.search(r"data:text/csv;charset=utf-8;base64,([^\"]+)", page).group(1)).decode("utf-8-sig")
+    assert csv.splitlines()[0].startswith("Mục tiêu,") and csv.count("A ≥ 22% năm 2024") == 2
+
+
 def test_a_chart_is_drawn_once_for_the_same_inputs_in_a_batch_run(tmp_path, monkeypatch):
     from analysis.reports import charts
 

@@ -94,6 +94,11 @@ def _row(values, headers: list[str], status: dict | None) -> str:
     return f"<tr{attributes}>" + "".join(_cell(v, h) for v, h in zip(values, headers, strict=True)) + "</tr>"
 
 
+def _group_row(title: str, width: int) -> str:
+    """A heading row across the table: the value the rows below it share (see ``group_by``)."""
+    return f'<tr class="group"><th colspan="{width}" scope="rowgroup">{html.escape(title)}</th></tr>'
+
+
 def table_html(
     frame: pd.DataFrame,
     caption: str | None = None,
@@ -101,6 +106,7 @@ def table_html(
     lang: str = "vi",
     row_status: list[dict] | None = None,
     data: pd.DataFrame | None = None,
+    group_by: str | None = None,
 ) -> str:
     """A DataFrame as a styled HTML table (no index), with an optional caption and CSV download; '' when empty.
 
@@ -108,15 +114,21 @@ def table_html(
     ``row_status`` (one ``{"status", "key"}`` per row) marks each row with the status it shows, as the
     page-one lines are marked.  ``data``: the raw rows the table shows, downloaded instead of the printed
     table (probabilities unrounded, ids with their names).  Every cell carries its column's name, so that on
-    a narrow screen each row reads as a card.
+    a narrow screen each row reads as a card.  ``group_by``: a column whose runs of equal values are printed
+    once, as a heading row above their rows, instead of in every row (the download keeps the column).
     """
     if frame.empty:
         return ""
     shown = frame.head(MAX_TABLE_ROWS)
+    groups = shown[group_by].astype(str).tolist() if group_by in shown.columns else None
+    if groups is not None:
+        shown = shown.drop(columns=[group_by])
     headers = [str(column) for column in shown.columns]
     statuses = list(row_status or [])
+    starts = {i for i in range(len(shown)) if i == 0 or groups[i] != groups[i - 1]} if groups else set()
     rows = "".join(
-        _row(values, headers, statuses[index] if index < len(statuses) else None)
+        (_group_row(groups[index], len(headers)) if index in starts else "")
+        + _row(values, headers, statuses[index] if index < len(statuses) else None)
         for index, values in enumerate(shown.itertuples(index=False, name=None))
     )
     head = "".join(f"<th>{html.escape(header)}</th>" for header in headers)

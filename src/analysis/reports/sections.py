@@ -333,7 +333,10 @@ def _targets_table(rows: pd.DataFrame, lang: str, name: str, by_estimator: bool 
     """The targets table, each row marked with the status it shows."""
     marks = [{"status": row["status"], "key": verdict.key_of(row)} for _, row in rows.iterrows()]
     table = content.summary_table(rows, lang, by_estimator=by_estimator)
-    return table_html(table, name=name, lang=lang, row_status=marks, data=downloads.assessment_rows(rows))
+    group = t("col.target", lang) if by_estimator else None  # each target once, over its estimators' rows
+    return table_html(
+        table, name=name, lang=lang, row_status=marks, data=downloads.assessment_rows(rows), group_by=group
+    )
 
 
 def series_charts(report: ReportData, indicator: str, boundary: str, primary_estimator: str = "") -> str:
