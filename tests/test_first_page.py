@@ -156,11 +156,31 @@ def test_target_labels_on_a_fan_chart_touch_no_other_label_or_line_and_stay_insi
     boxes = [label.get_window_extent(renderer) for label in axes.texts]
     lines = [axes.transData.transform((0, target["value"]))[1] for target in targets]
     assert len(boxes) == 3
+    ticks = max(tick.get_window_extent(renderer).x1 for tick in axes.get_yticklabels() if tick.get_text())
+    stars = charts._marker_boxes(axes, figure.dpi / 72)[-3:]  # the targets' stars, drawn last
     for index, box in enumerate(boxes):
-        assert box.x0 >= axes.get_window_extent(renderer).x0, axes.texts[index].get_text()
+        assert box.x0 >= ticks, axes.texts[index].get_text()  # clear of the tick labels
         assert sum(box.y0 < y < box.y1 for y in lines) == 0, axes.texts[index].get_text()
+        assert not any(box.overlaps(star) for star in stars), axes.texts[index].get_text()
         for other in boxes[index + 1 :]:
             assert not box.overlaps(other), (axes.texts[index].get_text(), boxes)
+
+
+def test_the_label_of_a_run_of_yearly_targets_is_drawn_and_clear_of_its_stars():
+    # the budget's 2% in each year 2025-2030: one long label, no line above it, stars up to the right edge
+    forecasts = pd.DataFrame({"year": range(2025, 2031), "median": np.linspace(1.2, 1.3, 6)})
+    for column, width in (("lo95", -1), ("hi95", 6), ("lo80", -0.7), ("hi80", 3), ("lo50", -0.3), ("hi50", 1.2)):
+        forecasts[column] = forecasts["median"] + np.linspace(0.3, 1, 6) * width
+    observed = {"reported": pd.Series({2020: 0.4, 2021: 0.78, 2022: 0.97, 2024: 1.2})}
+    targets = [{"year": year, "value": 2.0} for year in range(2025, 2031)]
+    figure = charts.fan_chart(forecasts, observed, targets, "vi", "reported")
+    figure.canvas.draw()
+    renderer, axes = figure.canvas.get_renderer(), figure.axes[0]
+    (label,) = axes.texts
+    box = label.get_window_extent(renderer)
+    assert np.isfinite([box.x0, box.y0, box.x1, box.y1]).all() and box.height > 0
+    assert axes.get_window_extent(renderer).overlaps(box)  # on the plot, not off it
+    assert not any(box.overlaps(marker) for marker in charts._marker_boxes(axes, figure.dpi / 72))
 
 
 def test_the_targets_table_says_why_a_pace_ahead_of_the_need_is_still_off_track():

@@ -181,13 +181,15 @@ MAX_GROWTH = 1.5
 
 
 def separate_labels(fig: plt.Figure, ax, labels: list) -> None:
-    """Place line labels (annotations in offset points, drawn above their own horizontal line) so that none
-    touches another label or crosses another labelled line.
+    """Place line labels (annotations in offset points, drawn above their own horizontal line, left of the
+    marker they label) so that none touches another label, crosses another labelled line or covers a marker.
 
     Where two lines are too close for a label between them, the chart grows taller (at most
-    :data:`MAX_GROWTH` times) until it fits; the label is then centred between its line and the next one up.
-    Past that, it goes below its line, lowered until it is clear of the labels above (below the line, it may
-    cross the observations). A label that would cross the plot's left edge moves right until it is inside.
+    :data:`MAX_GROWTH` times). Each label, from the highest line down, takes the first place that is clear:
+    above its line; centred between its line and the next one up; above its own marker; below its line;
+    below its marker. Where none is clear of the markers too, the one clear of the other labels and lines
+    covering least of them is taken; where none is, it goes below its line, lowered until it is clear of the
+    labels above. A label may reach left over the axis line but not over the tick labels: it moves right.
     """
     ax.get_xlim()  # settles the autoscaled limits the labels are placed by
     renderer = fig.canvas.get_renderer()
@@ -211,8 +213,11 @@ def separate_labels(fig: plt.Figure, ax, labels: list) -> None:
     growth = min(max(squeezed, default=1.0), MAX_GROWTH)
     if growth > 1.0:
         fig.set_figheight(fig.get_figheight() * growth)
-    left_edge = ax.get_window_extent(renderer).x0
+    # a label may reach left over the axis line, not over the tick labels
+    ticks = [tick.get_window_extent(renderer).x1 for tick in ax.get_yticklabels() if tick.get_text()]
+    left_edge = max(ticks) if ticks else ax.get_window_extent(renderer).x0
     now = lines()
+    markers = _marker_boxes(ax, pixels_per_point)
 
     def box_at(label, offset, alignment):
         label.xyann, _ = offset, label.set_verticalalignment(alignment)
@@ -228,17 +233,49 @@ def separate_labels(fig: plt.Figure, ax, labels: list) -> None:
         box = label.get_window_extent(renderer)
         if box.x0 < left_edge + gap:
             dx += (left_edge - box.x0 + gap) / pixels_per_point
-        box = box_at(label, (dx, dy), "baseline")
-        room = room_above(line, now)
-        if not clear(box, line, placed) and room >= box.height + 2 * gap:
-            box = box_at(label, (dx, (room - box.height) / 2 / pixels_per_point), "bottom")
-        if not clear(box, line, placed):
+        height, room = box.height, room_above(line, now)
+        anchor = ax.transData.transform(label.xy)
+        own = [m for m in markers if m.x0 <= anchor[0] <= m.x1 and m.y0 <= anchor[1] <= m.y1]
+        marker_half = (max(m.height for m in own) / 2 + gap) / pixels_per_point if own else dy
+        candidates = [((dx, dy), "baseline")]
+        if np.isfinite(room) and room >= height + 2 * gap:
+            candidates.append(((dx, (room - height) / 2 / pixels_per_point), "bottom"))
+        candidates += [((dx, marker_half), "bottom"), ((dx, -dy), "top"), ((dx, -marker_half), "top")]
+        boxes = [(candidate, box_at(label, *candidate)) for candidate in candidates]
+        free = [(c, b) for c, b in boxes if clear(b, line, placed)]
+        if free:  # the first place that covers no marker, else the one that covers least
+            candidate, box = min(free, key=lambda pair: _covered_area(pair[1], markers))
+            box = box_at(label, *candidate)
+        else:
             box = box_at(label, (dx, -dy), "top")
             for other in placed:
                 if _touch(box, other, gap):
                     lower = label.xyann[1] - (box.y1 - other.y0 + gap) / pixels_per_point
                     box = box_at(label, (dx, lower), "top")
         placed.append(box)
+
+
+def _covered_area(box, markers: list) -> float:
+    """How much of the markers' boxes a label's box covers (pixels squared)."""
+    return sum(
+        max(0.0, min(box.x1, m.x1) - max(box.x0, m.x0)) * max(0.0, min(box.y1, m.y1) - max(box.y0, m.y0))
+        for m in markers
+    )
+
+
+def _marker_boxes(ax, pixels_per_point: float) -> list:
+    """The boxes (pixels) of every marker drawn in the axes: what a label must not cover."""
+    from matplotlib.transforms import Bbox
+
+    boxes = []
+    for line in ax.lines:
+        if line.get_marker() in (None, "None", "", " ") or not line.get_visible():
+            continue
+        half = line.get_markersize() / 2 * pixels_per_point
+        for x, y in ax.transData.transform(line.get_xydata()):
+            if np.isfinite(x) and np.isfinite(y):
+                boxes.append(Bbox([[x - half, y - half], [x + half, y + half]]))
+    return boxes
 
 
 def _touch(box, other, gap: float) -> bool:
