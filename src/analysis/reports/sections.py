@@ -455,7 +455,8 @@ def merged_targets_table(report: ReportData, indicator: str, boundary: str) -> s
     )
     columns = ["indicator", "boundary", "target_year", "value", "value_high", "qualifier", "source_id", "publisher"]
     data = data[[c for c in [*columns, "published_date", "n_citations"] if c in data.columns]]
-    caption = t("col.targets", lang)
+    place, what = labels.place(boundary, lang), labels.indicator(indicator, lang)
+    caption = t("table.stated_targets", lang, indicator=what, place=place)
     return table_html(pd.DataFrame(rows), caption=caption, name=f"targets-{boundary}", lang=lang, data=data)
 
 
