@@ -157,7 +157,7 @@ def test_target_labels_on_a_fan_chart_touch_no_other_label_or_line_and_stay_insi
     lines = [axes.transData.transform((0, target["value"]))[1] for target in targets]
     assert len(boxes) == 3
     ticks = max(tick.get_window_extent(renderer).x1 for tick in axes.get_yticklabels() if tick.get_text())
-    stars = charts._marker_boxes(axes, figure.dpi / 72)[-3:]  # the targets' stars, drawn last
+    stars = charts.marker_boxes(axes, figure.dpi / 72)[-3:]  # the targets' stars, drawn last
     for index, box in enumerate(boxes):
         assert box.x0 >= ticks, axes.texts[index].get_text()  # clear of the tick labels
         assert sum(box.y0 < y < box.y1 for y in lines) == 0, axes.texts[index].get_text()
@@ -180,7 +180,7 @@ def test_the_label_of_a_run_of_yearly_targets_is_drawn_and_clear_of_its_stars():
     box = label.get_window_extent(renderer)
     assert np.isfinite([box.x0, box.y0, box.x1, box.y1]).all() and box.height > 0
     assert axes.get_window_extent(renderer).overlaps(box)  # on the plot, not off it
-    assert not any(box.overlaps(marker) for marker in charts._marker_boxes(axes, figure.dpi / 72))
+    assert not any(box.overlaps(marker) for marker in charts.marker_boxes(axes, figure.dpi / 72))
 
 
 def test_the_targets_table_says_why_a_pace_ahead_of_the_need_is_still_off_track():

@@ -237,6 +237,7 @@ def _programme_changes(previous: Edition, scorecard: pd.DataFrame) -> list[dict]
     if previous.scorecard.empty or scorecard.empty:
         return []  # an edition before the scorecard: nothing to compare with
     old = previous.scorecard.set_index("number")
+    registry = load_registry()
     rows = []
     for _, new in scorecard.sort_values("number").iterrows():
         number = int(new["number"])
@@ -252,7 +253,7 @@ def _programme_changes(previous: Edition, scorecard: pd.DataFrame) -> list[dict]
             {
                 "change": "programme_status",
                 "indicator": new["indicator"],
-                "geography": None if pd.isna(new.get("boundary")) else load_registry().geography_of(new["boundary"]),
+                "geography": None if pd.isna(new.get("boundary")) else registry.geography_of(new["boundary"]),
                 "boundary": new["boundary"],
                 "target_year": None if pd.isna(new.get("target_year")) else int(new["target_year"]),
                 "programme_target": number,

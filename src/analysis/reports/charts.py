@@ -205,10 +205,11 @@ def separate_labels(fig: plt.Figure, ax, labels: list) -> None:
 
     # a label that does not fit above its line at its offset fits centred in a room of its height and two gaps
     now = lines()
+    heights = [label.get_window_extent(renderer).height for label in labels]
     squeezed = [
-        (label.get_window_extent(renderer).height + 2 * gap) / room_above(line, now)
-        for label, line in zip(labels, now, strict=True)
-        if room_above(line, now) < label.get_window_extent(renderer).height + label.xyann[1] * pixels_per_point + gap
+        (height + 2 * gap) / room_above(line, now)
+        for label, line, height in zip(labels, now, heights, strict=True)
+        if room_above(line, now) < height + label.xyann[1] * pixels_per_point + gap
     ]
     growth = min(max(squeezed, default=1.0), MAX_GROWTH)
     if growth > 1.0:
@@ -217,15 +218,16 @@ def separate_labels(fig: plt.Figure, ax, labels: list) -> None:
     ticks = [tick.get_window_extent(renderer).x1 for tick in ax.get_yticklabels() if tick.get_text()]
     left_edge = max(ticks) if ticks else ax.get_window_extent(renderer).x0
     now = lines()
-    markers = _marker_boxes(ax, pixels_per_point)
+    markers = marker_boxes(ax, pixels_per_point)
 
     def box_at(label, offset, alignment):
-        label.xyann, _ = offset, label.set_verticalalignment(alignment)
+        label.xyann = offset
+        label.set_verticalalignment(alignment)
         return label.get_window_extent(renderer)
 
     def clear(box, own_line: float, placed) -> bool:
         crosses = any(box.y0 - gap < y < box.y1 + gap for y in now if y != own_line)
-        return not crosses and not any(_touch(box, other, gap) for other in placed)
+        return not crosses and not any(box.padded(gap).overlaps(other) for other in placed)
 
     placed = []
     for label, line in sorted(zip(labels, now, strict=True), key=lambda pair: -pair[1]):
@@ -249,7 +251,7 @@ def separate_labels(fig: plt.Figure, ax, labels: list) -> None:
         else:
             box = box_at(label, (dx, -dy), "top")
             for other in placed:
-                if _touch(box, other, gap):
+                if box.padded(gap).overlaps(other):
                     lower = label.xyann[1] - (box.y1 - other.y0 + gap) / pixels_per_point
                     box = box_at(label, (dx, lower), "top")
         placed.append(box)
@@ -257,13 +259,13 @@ def separate_labels(fig: plt.Figure, ax, labels: list) -> None:
 
 def _covered_area(box, markers: list) -> float:
     """How much of the markers' boxes a label's box covers (pixels squared)."""
-    return sum(
-        max(0.0, min(box.x1, m.x1) - max(box.x0, m.x0)) * max(0.0, min(box.y1, m.y1) - max(box.y0, m.y0))
-        for m in markers
-    )
+    from matplotlib.transforms import Bbox
+
+    overlaps = (Bbox.intersection(box, marker) for marker in markers)
+    return sum(overlap.width * overlap.height for overlap in overlaps if overlap is not None)
 
 
-def _marker_boxes(ax, pixels_per_point: float) -> list:
+def marker_boxes(ax, pixels_per_point: float) -> list:
     """The boxes (pixels) of every marker drawn in the axes: what a label must not cover."""
     from matplotlib.transforms import Bbox
 
@@ -276,11 +278,6 @@ def _marker_boxes(ax, pixels_per_point: float) -> list:
             if np.isfinite(x) and np.isfinite(y):
                 boxes.append(Bbox([[x - half, y - half], [x + half, y + half]]))
     return boxes
-
-
-def _touch(box, other, gap: float) -> bool:
-    """Whether two boxes (pixels) overlap or come within ``gap`` pixels of each other."""
-    return box.x0 < other.x1 + gap and other.x0 < box.x1 + gap and box.y0 < other.y1 + gap and other.y0 < box.y1 + gap
 
 
 @cached
